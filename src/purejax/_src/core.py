@@ -1,0 +1,535 @@
+"""The engine's seam: abstract values, the Jaxpr IR, primitives, traces and `bind`.
+
+Every operation on arrays is a `Primitive`. `prim.bind(*args, **params)` hands the
+operation to the *current trace*. Transformations install a trace whose rules
+run under its parent trace, so transformations nest without a global stack
+(the "stackless" design): a value produced by another transformation is just a
+constant to this one, which is what prevents perturbation confusion.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from purejax._src import dtypes
+from purejax._src.errors import (ConcretizationTypeError, MissingRuleError,
+                                 TracerArrayConversionError, TracerBoolConversionError,
+                                 TracerIntegerConversionError, UnexpectedTracerError)
+
+
+# ---------------------------------------------------------------------------
+# Abstract values
+
+_SHORT_DTYPE = {
+    "float16": "f16", "float32": "f32", "float64": "f64",
+    "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64",
+    "uint8": "u8", "uint16": "u16", "uint32": "u32", "uint64": "u64",
+    "complex64": "c64", "complex128": "c128", "bool": "bool",
+}
+
+
+def short_dtype_name(dtype: np.dtype) -> str:
+    if dtype == dtypes.float0:
+        return "float0"
+    return _SHORT_DTYPE.get(dtype.name, dtype.name)
+
+
+class ShapedArray:
+    """The abstract value of an array: shape, dtype and whether it is weakly typed."""
+    __slots__ = ("shape", "dtype", "weak_type")
+
+    def __init__(self, shape: tuple, dtype: np.dtype, weak_type: bool = False):
+        self.shape = shape
+        self.dtype = dtype
+        self.weak_type = weak_type
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def update(self, shape=None, dtype=None, weak_type=None) -> "ShapedArray":
+        return ShapedArray(self.shape if shape is None else shape,
+                           self.dtype if dtype is None else dtype,
+                           self.weak_type if weak_type is None else weak_type)
+
+    def strip_weak_type(self) -> "ShapedArray":
+        return self if not self.weak_type else ShapedArray(self.shape, self.dtype, False)
+
+    def to_tangent_aval(self) -> "ShapedArray":
+        return ShapedArray(self.shape, dtypes.tangent_dtype(self.dtype), self.weak_type)
+
+    def str_short(self) -> str:
+        return f"{short_dtype_name(self.dtype)}[{','.join(map(str, self.shape))}]"
+
+    def __eq__(self, other):
+        return (type(other) is ShapedArray and self.shape == other.shape
+                and self.dtype == other.dtype and self.weak_type == other.weak_type)
+
+    def __hash__(self):
+        return hash((self.shape, self.dtype, self.weak_type))
+
+    def __repr__(self):
+        weak = ", weak_type=True" if self.weak_type else ""
+        return f"ShapedArray({self.str_short()}{weak})"
+
+    __str__ = str_short
+
+
+def get_aval(x: Any) -> ShapedArray:
+    """The abstract value of anything that can be an operand of a primitive."""
+    aval = getattr(x, "aval", None)
+    if aval is not None:
+        return aval
+    if isinstance(x, (np.ndarray, np.generic)):
+        return ShapedArray(x.shape, x.dtype, False)
+    if dtypes.is_python_scalar(x):
+        return ShapedArray((), dtypes.python_scalar_dtype(x), True)
+    raise TypeError(f"Value {x!r} of type {type(x).__name__} is not a valid purejax type: "
+                    "expected an array, a NumPy array or a Python scalar.")
+
+
+# ---------------------------------------------------------------------------
+# The IR
+
+class Var:
+    __slots__ = ("aval", "suffix")
+    _counter = itertools.count()
+
+    def __init__(self, aval: ShapedArray, suffix: str = ""):
+        self.aval = aval
+        self.suffix = suffix
+
+    def __repr__(self):
+        return f"Var({self.aval.str_short()})"
+
+
+class Literal:
+    """A scalar constant inlined into an equation (printed by value)."""
+    __slots__ = ("val", "aval")
+
+    def __init__(self, val: Any, aval: ShapedArray):
+        self.val = val
+        self.aval = aval
+
+    def __repr__(self):
+        return f"Literal({self.val})"
+
+
+class DropVar(Var):
+    """An output nobody reads."""
+
+
+class JaxprEqn:
+    __slots__ = ("invars", "outvars", "primitive", "params")
+
+    def __init__(self, invars: list, outvars: list, primitive: "Primitive", params: dict):
+        self.invars = invars
+        self.outvars = outvars
+        self.primitive = primitive
+        self.params = params
+
+    def __repr__(self):
+        from purejax._src.pretty import pp_eqn_standalone
+        return pp_eqn_standalone(self)
+
+
+class Jaxpr:
+    __slots__ = ("constvars", "invars", "outvars", "eqns")
+
+    def __init__(self, constvars: list, invars: list, outvars: list, eqns: list):
+        self.constvars = constvars
+        self.invars = invars
+        self.outvars = outvars
+        self.eqns = eqns
+
+    @property
+    def in_avals(self):
+        return [v.aval for v in self.invars]
+
+    @property
+    def out_avals(self):
+        return [v.aval for v in self.outvars]
+
+    def __str__(self):
+        from purejax._src.pretty import pp_jaxpr
+        return pp_jaxpr(self)
+
+    __repr__ = __str__
+
+
+class ClosedJaxpr:
+    """A Jaxpr together with the values of its constvars."""
+    __slots__ = ("jaxpr", "consts")
+
+    def __init__(self, jaxpr: Jaxpr, consts: Sequence):
+        assert len(jaxpr.constvars) == len(consts)
+        self.jaxpr = jaxpr
+        self.consts = list(consts)
+
+    @property
+    def in_avals(self):
+        return self.jaxpr.in_avals
+
+    @property
+    def out_avals(self):
+        return self.jaxpr.out_avals
+
+    @property
+    def eqns(self):
+        return self.jaxpr.eqns
+
+    def __str__(self):
+        from purejax._src.pretty import pp_jaxpr
+        return pp_jaxpr(self.jaxpr)
+
+    __repr__ = __str__
+
+    def _repr_pretty_(self, p, cycle):
+        p.text(str(self))
+
+
+# ---------------------------------------------------------------------------
+# Primitives
+
+class Primitive:
+    """An operation with named rule slots, each filled in the primitive's one block.
+
+    impl(*np_arrays, **params) -> np.ndarray (or list)  evaluation on NumPy values
+    abstract_eval(*avals, **params) -> aval (or list)     shapes and dtypes
+    jvp(primals, tangents, **params) -> (out, out_dot)   for non-linear primitives
+    transpose(cts, *args, **params) -> list of cts       for linear primitives;
+        args are `UndefinedPrimal` for the linear operands
+    batch(args, dims, **params) -> (out, out_dim)        vmap
+    weak_type_rule(in_weak, **params) -> bool            eager weak-type propagation
+    """
+    multiple_results = False
+
+    def __init__(self, name: str, *, multiple_results: bool = False):
+        self.name = name
+        self.multiple_results = multiple_results
+        self.impl: Callable | None = None
+        self.abstract_eval: Callable | None = None
+        self.jvp: Callable | None = None
+        self.transpose: Callable | None = None
+        self.batch: Callable | None = None
+        self.weak_type_rule: Callable | None = None
+        self.codegen: Callable | None = None
+
+    def __repr__(self):
+        return self.name
+
+    def bind(self, *args, **params):
+        return _state.trace.process_primitive(self, args, params)
+
+    def bind_with_trace(self, trace: "Trace", args, params):
+        return trace.process_primitive(self, args, params)
+
+    def def_impl(self, impl):
+        self.impl = impl
+        return impl
+
+    def def_abstract_eval(self, rule):
+        self.abstract_eval = rule
+        return rule
+
+    def rule(self, slot: str, transformation: str):
+        fn = getattr(self, slot)
+        if fn is None:
+            raise MissingRuleError(self.name, transformation)
+        return fn
+
+
+# ---------------------------------------------------------------------------
+# Traces
+
+class _TraceState(threading.local):
+    def __init__(self):
+        self.trace = EvalTrace()
+
+
+class Trace:
+    """Interprets primitives for one transformation. `parent` interprets what its
+    rules emit."""
+    parent: "Trace | None" = None
+    _alive = True
+    tag: Any = None
+
+    def process_primitive(self, prim: Primitive, args, params):
+        raise NotImplementedError
+
+    def invalidate(self):
+        self._alive = False
+
+    def __repr__(self):
+        return f"{type(self).__name__}"
+
+
+def _raise_escaped(x: "Tracer"):
+    raise UnexpectedTracerError(
+        f"Encountered an unexpected tracer: a {x.aval.str_short()} value created by "
+        f"{x._trace._describe()} was used after that transformation finished. This "
+        "usually means a traced value escaped through a global, a closure or a "
+        "side effect (e.g. appended to a list outside the function). Return it as an "
+        "output of the transformed function instead.")
+
+
+class EvalTrace(Trace):
+    """The root trace: runs each primitive's NumPy implementation."""
+
+    def process_primitive(self, prim, args, params):
+        vals = []
+        weak = []
+        for x in args:
+            t = type(x)
+            if t is _Array:
+                vals.append(x._value)
+                weak.append(x.weak_type)
+            elif isinstance(x, Tracer):
+                _raise_escaped(x)
+            elif t is np.ndarray or isinstance(x, np.generic):
+                vals.append(x)
+                weak.append(False)
+            else:
+                vals.append(dtypes.coerce_to_array(x))
+                weak.append(dtypes.is_python_scalar(x))
+        impl = prim.impl
+        if impl is None:
+            raise MissingRuleError(prim.name, "evaluation (impl)")
+        with np.errstate(all="ignore"):  # JAX computes inf/nan silently
+            out = impl(*vals, **params)
+        rule = prim.weak_type_rule
+        w = rule(weak, **params) if rule is not None else (bool(weak) and all(weak))
+        if prim.multiple_results:
+            if isinstance(w, bool):
+                w = [w] * len(out)
+            return [_Array(np.asarray(o), wi) for o, wi in zip(out, w)]
+        return _Array(np.asarray(out), w)
+
+    def _describe(self):
+        return "eager evaluation"
+
+
+_state = _TraceState()
+
+
+def current_trace() -> Trace:
+    return _state.trace
+
+
+class set_current_trace:
+    """Context manager installing `trace` as the current one (cheap: no generator)."""
+    __slots__ = ("trace", "prev")
+
+    def __init__(self, trace: Trace):
+        self.trace = trace
+
+    def __enter__(self):
+        self.prev = _state.trace
+        _state.trace = self.trace
+
+    def __exit__(self, *exc):
+        _state.trace = self.prev
+
+
+def find_top_trace_is_eval() -> bool:
+    return type(_state.trace) is EvalTrace
+
+
+# ---------------------------------------------------------------------------
+# Tracers
+
+class Tracer:
+    """A value under transformation. Array methods and operators are attached by
+    purejax.numpy (shared with `Array`)."""
+    __slots__ = ("_trace",)
+    __array_priority__ = 1000
+
+    @property
+    def aval(self) -> ShapedArray:
+        raise NotImplementedError
+
+    @property
+    def shape(self):
+        return self.aval.shape
+
+    @property
+    def dtype(self):
+        return self.aval.dtype
+
+    @property
+    def ndim(self):
+        return len(self.aval.shape)
+
+    @property
+    def size(self):
+        return self.aval.size
+
+    @property
+    def weak_type(self):
+        return self.aval.weak_type
+
+    def __len__(self):
+        if not self.aval.shape:
+            raise TypeError("len() of unsized object")
+        return self.aval.shape[0]
+
+    def to_concrete_value(self):
+        """The concrete value behind this tracer, or None when it is abstract."""
+        return None
+
+    def _concrete_or_raise(self, err_cls, what: str):
+        val = self.to_concrete_value()
+        if val is None:
+            raise err_cls(self._trace._concretization_message(self, what))
+        return val
+
+    def __bool__(self):
+        return bool(self._concrete_or_raise(TracerBoolConversionError,
+                                            "boolean conversion (`if`, `while`, `and`, `or`, `not`, bool())"))
+
+    def __int__(self):
+        return int(self._concrete_or_raise(TracerIntegerConversionError, "int()"))
+
+    def __float__(self):
+        return float(self._concrete_or_raise(ConcretizationTypeError, "float()"))
+
+    def __complex__(self):
+        return complex(self._concrete_or_raise(ConcretizationTypeError, "complex()"))
+
+    def __index__(self):
+        return int(self._concrete_or_raise(TracerIntegerConversionError, "__index__ (use as an index)"))
+
+    def item(self, *args):
+        val = self._concrete_or_raise(ConcretizationTypeError, "item()")
+        return np.asarray(val).item(*args)
+
+    def tolist(self):
+        return np.asarray(self._concrete_or_raise(ConcretizationTypeError, "tolist()")).tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        val = self.to_concrete_value()
+        if val is None:
+            raise TracerArrayConversionError(self._trace._concretization_message(
+                self, "conversion to a NumPy array (np.asarray, np.array or a NumPy function)"))
+        return np.asarray(val, dtype=dtype)
+
+    def __hash__(self):
+        raise TypeError(f"unhashable type: '{type(self).__name__}' (traced arrays cannot be "
+                        "dict keys or static arguments)")
+
+    def __iter__(self):
+        if not self.aval.shape:
+            raise TypeError("iteration over a 0-d array")
+        from purejax._src.numpy import indexing
+        return (indexing.getitem(self, i) for i in range(self.aval.shape[0]))
+
+    def __repr__(self):
+        val = self.to_concrete_value()
+        base = f"Traced<{self.aval.str_short()}>with<{self._trace._describe()}>"
+        return base if val is None else f"{base}(value={np.asarray(val)!r})"
+
+    def __str__(self):
+        return repr(self)
+
+    def __format__(self, spec):
+        val = self.to_concrete_value()
+        if val is None:
+            return repr(self)
+        return format(np.asarray(val).item() if np.ndim(val) == 0 else np.asarray(val), spec)
+
+
+def _default_concretization_message(trace, tracer, what):
+    return (f"Attempted {what} of a traced array with shape {tracer.aval.str_short()} "
+            f"under {trace._describe()}. Its value is not known while tracing.")
+
+
+Trace._concretization_message = _default_concretization_message
+Trace._describe = lambda self: type(self).__name__
+
+
+def concrete_or_error(x, context: str = ""):
+    """The concrete value of x (a tracer whose value is known, an Array, a number)."""
+    if isinstance(x, Tracer):
+        val = x.to_concrete_value()
+        if val is None:
+            raise ConcretizationTypeError(
+                f"Abstract tracer value encountered where a concrete value is expected"
+                f"{' (' + context + ')' if context else ''}: {x.aval.str_short()}. The "
+                "value depends on a traced argument; mark it static (static_argnums) or "
+                "use structured control flow (lax.cond, lax.while_loop).")
+        return val
+    if type(x) is _Array:
+        return x._value
+    return x
+
+
+def is_concrete(x) -> bool:
+    return not isinstance(x, Tracer) or x.to_concrete_value() is not None
+
+
+# ---------------------------------------------------------------------------
+# Evaluation of Jaxprs
+
+def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence, *args) -> list:
+    """Interpret `jaxpr` by binding each equation under the current trace."""
+    env: dict = {}
+    for v, x in zip_checked(jaxpr.constvars, consts):
+        env[v] = x
+    for v, x in zip_checked(jaxpr.invars, args):
+        env[v] = x
+
+    def read(v):
+        return v.val if type(v) is Literal else env[v]
+
+    for eqn in jaxpr.eqns:
+        outs = eqn.primitive.bind(*map(read, eqn.invars), **eqn.params)
+        if not eqn.primitive.multiple_results:
+            outs = (outs,)
+        for v, x in zip_checked(eqn.outvars, outs):
+            env[v] = x
+    return [read(v) for v in jaxpr.outvars]
+
+
+def jaxpr_as_fun(closed: ClosedJaxpr) -> Callable:
+    return lambda *args: eval_jaxpr(closed.jaxpr, closed.consts, *args)
+
+
+# ---------------------------------------------------------------------------
+# Small engine utilities
+
+def zip_checked(*seqs):
+    """zip that refuses to silently truncate: a short list here is a wrong gradient."""
+    n = len(seqs[0])
+    for s in seqs[1:]:
+        if len(s) != n:
+            raise AssertionError(f"length mismatch in engine zip: {[len(s) for s in seqs]}")
+    return zip(*seqs)
+
+
+def map_checked(f, *seqs):
+    return list(map(f, *zip_checked(*seqs))) if len(seqs) > 1 else list(map(f, *seqs))
+
+
+def unzip2(pairs):
+    a, b = [], []
+    for x, y in pairs:
+        a.append(x)
+        b.append(y)
+    return a, b
+
+
+# Filled in by purejax._src.array to avoid an import cycle: the eval trace must
+# recognise Arrays by exact type on its hot path.
+_Array: type = type(None)
+
+
+def _register_array_type(cls):
+    global _Array
+    _Array = cls

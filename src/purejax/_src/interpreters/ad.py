@@ -1,0 +1,390 @@
+"""Automatic differentiation: forward mode (JVPTrace), linearize (JVP + partial
+evaluation) and transposition. Reverse mode = linearize, then transpose."""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from purejax._src import core, dtypes
+from purejax._src.core import Literal, MissingRuleError, ShapedArray, Trace, Tracer
+from purejax._src.interpreters import partial_eval as pe
+
+
+# ---------------------------------------------------------------------------
+# Symbolic zeros
+
+class Zero:
+    """A tangent or cotangent known to be zero; never materialised unless needed."""
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    @staticmethod
+    def from_primal_value(x) -> "Zero":
+        return Zero(core.get_aval(x).to_tangent_aval())
+
+    def __repr__(self):
+        return f"Zero({self.aval.str_short()})"
+
+
+def zeros_like_aval(aval: ShapedArray):
+    from purejax._src.array import Array
+    if aval.dtype == dtypes.float0:
+        return np.zeros(aval.shape, dtypes.float0)
+    from purejax._src.prims.shape import full_like
+    return full_like(Array(np.zeros((), aval.dtype), aval.weak_type), 0, shape=aval.shape)
+
+
+def instantiate_zeros(t):
+    if type(t) is Zero:
+        return zeros_like_aval(t.aval)
+    return t
+
+
+def add_tangents(x, y):
+    if type(x) is Zero:
+        return y
+    if type(y) is Zero:
+        return x
+    return add_any_p.bind(x, y)
+
+
+class UndefinedPrimal:
+    """A linear operand of an equation being transposed."""
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: ShapedArray):
+        self.aval = aval
+
+    def __repr__(self):
+        return f"UndefinedPrimal({self.aval.str_short()})"
+
+
+def is_undefined_primal(x) -> bool:
+    return type(x) is UndefinedPrimal
+
+
+# ---------------------------------------------------------------------------
+# Forward mode
+
+_tags = itertools.count()
+
+
+class JVPTracer(Tracer):
+    __slots__ = ("primal", "tangent")
+
+    def __init__(self, trace: "JVPTrace", primal, tangent):
+        self._trace = trace
+        self.primal = primal
+        self.tangent = tangent
+
+    @property
+    def aval(self):
+        return core.get_aval(self.primal)
+
+    def to_concrete_value(self):
+        p = self.primal
+        if isinstance(p, Tracer):
+            return p.to_concrete_value()
+        return core.concrete_or_error(p)
+
+
+class JVPTrace(Trace):
+    def __init__(self, parent: Trace, tag=None):
+        self.parent = parent
+        self.tag = next(_tags) if tag is None else tag
+
+    def _describe(self):
+        return "jvp/grad"
+
+    def _concretization_message(self, tracer, what):
+        return (f"Attempted {what} of a traced value {tracer.aval.str_short()} under "
+                "differentiation whose primal value is itself abstract (e.g. inside jit).")
+
+    def lift(self, x):
+        return JVPTracer(self, x, Zero.from_primal_value(x))
+
+    def to_primal_tangent(self, x):
+        if type(x) is JVPTracer and x._trace is self:
+            return x.primal, x.tangent
+        if isinstance(x, Tracer) and not x._trace._alive:
+            core._raise_escaped(x)
+        return x, None
+
+    def process_primitive(self, prim, args, params):
+        primals = []
+        tangents = []
+        for x in args:
+            p, t = self.to_primal_tangent(x)
+            primals.append(p)
+            tangents.append(t)
+        if all(t is None or type(t) is Zero for t in tangents):
+            with core.set_current_trace(self.parent):
+                return prim.bind(*primals, **params)
+        tangents = [Zero.from_primal_value(p) if t is None else t
+                    for p, t in zip(primals, tangents)]
+        rule = prim.jvp
+        if rule is None:
+            raise MissingRuleError(prim.name, "Differentiation (jvp)",
+                                   "define it with ad.defjvp or wrap the computation in "
+                                   "custom_jvp/custom_vjp")
+        with core.set_current_trace(self.parent):
+            primal_out, tangent_out = rule(primals, tangents, **params)
+        if prim.multiple_results:
+            return [JVPTracer(self, p, t) for p, t in core.zip_checked(primal_out, tangent_out)]
+        return JVPTracer(self, primal_out, tangent_out)
+
+
+def jvp_flat(fun: Callable, primals: Sequence, tangents: Sequence):
+    """Run flat `fun` on JVP tracers; returns (primals_out, tangents_out) with Zero
+    for outputs that do not depend on the inputs."""
+    parent = core.current_trace()
+    trace = JVPTrace(parent)
+    in_tracers = [JVPTracer(trace, p, t) for p, t in core.zip_checked(primals, tangents)]
+    try:
+        with core.set_current_trace(trace):
+            outs = fun(*in_tracers)
+    finally:
+        trace.invalidate()
+    primals_out, tangents_out = [], []
+    for x in outs:
+        p, t = trace.to_primal_tangent(x)
+        primals_out.append(p)
+        tangents_out.append(Zero.from_primal_value(p) if t is None else t)
+    return primals_out, tangents_out
+
+
+# ---------------------------------------------------------------------------
+# Linearize: JVP under a partial-evaluation trace whose unknowns are the tangents
+
+class LinearFunction:
+    """The linear map produced by linearize: a Jaxpr from the differentiable input
+    tangents to the output tangents that are not symbolically zero, closed over
+    residuals."""
+
+    def __init__(self, jaxpr: core.Jaxpr, consts: list, in_avals: list, out_avals: list,
+                 in_linear: list[bool], out_nonzero: list[bool]):
+        self.jaxpr = jaxpr
+        self.consts = consts
+        self.in_avals = in_avals
+        self.out_avals = out_avals
+        self.in_linear = in_linear
+        self.out_nonzero = out_nonzero
+
+    def __call__(self, *tangents) -> list:
+        args = [instantiate_zeros(t) for t, lin in zip(tangents, self.in_linear) if lin]
+        outs = iter(core.eval_jaxpr(self.jaxpr, self.consts, *args))
+        return [next(outs) if nz else Zero(a) for nz, a in zip(self.out_nonzero, self.out_avals)]
+
+    def transpose(self, cts_out: Sequence) -> list:
+        """Cotangents of the inputs (Zero for inputs that got none)."""
+        cts = [ct for ct, nz in core.zip_checked(cts_out, self.out_nonzero) if nz]
+        lin_cts = iter(backward_pass(self.jaxpr, self.consts, cts))
+        return [next(lin_cts) if lin else Zero(aval)
+                for lin, aval in zip(self.in_linear, self.in_avals)]
+
+
+def linearize_flat(fun: Callable, primals: Sequence, differentiable: Sequence[bool] | None = None):
+    """Returns (primals_out, LinearFunction)."""
+    parent = core.current_trace()
+    pe_trace = pe.JaxprTrace(parent, stage_all=False)
+    jvp_trace = JVPTrace(pe_trace)
+    in_avals = [core.get_aval(p).to_tangent_aval() for p in primals]
+    if differentiable is None:
+        differentiable = [dtypes.is_inexact(a.dtype) for a in in_avals]
+    tangents = [pe_trace.new_arg(a) if d else Zero(a) for a, d in zip(in_avals, differentiable)]
+    in_tracers = [JVPTracer(jvp_trace, p, t) for p, t in zip(primals, tangents)]
+    try:
+        with core.set_current_trace(jvp_trace):
+            outs = fun(*in_tracers)
+        primals_out, tangents_out = [], []
+        for x in outs:
+            p, t = jvp_trace.to_primal_tangent(x)
+            primals_out.append(p)
+            tangents_out.append(Zero.from_primal_value(p) if t is None else t)
+        out_avals = [core.get_aval(p).to_tangent_aval() for p in primals_out]
+        out_nonzero = [type(t) is not Zero for t in tangents_out]
+        outvars = [pe_trace.to_atom(t) for t in tangents_out if type(t) is not Zero]
+        jaxpr = core.Jaxpr(pe_trace.constvars, pe_trace.invars, outvars, pe_trace.eqns)
+    finally:
+        jvp_trace.invalidate()
+        pe_trace.invalidate()
+    return primals_out, LinearFunction(jaxpr, pe_trace.consts, in_avals, out_avals,
+                                       list(differentiable), out_nonzero)
+
+
+# ---------------------------------------------------------------------------
+# Transposition
+
+def backward_pass(jaxpr: core.Jaxpr, consts: Sequence, cts_out: Sequence) -> list:
+    """Cotangents for jaxpr.invars (all linear) given cotangents of its outputs.
+
+    Equations that do not depend on a linear input are evaluated forward first;
+    the rest are walked backwards calling each primitive's transpose rule."""
+    known: dict = {}
+    for v, c in core.zip_checked(jaxpr.constvars, consts):
+        known[v] = c
+    linear = set(jaxpr.invars)
+    lin_eqns = []
+    for eqn in jaxpr.eqns:
+        if any(type(v) is not Literal and v in linear for v in eqn.invars):
+            linear.update(eqn.outvars)
+            lin_eqns.append(eqn)
+        else:
+            outs = eqn.primitive.bind(*[v.val if type(v) is Literal else known[v]
+                                        for v in eqn.invars], **eqn.params)
+            if not eqn.primitive.multiple_results:
+                outs = (outs,)
+            known.update(zip(eqn.outvars, outs))
+
+    ct_env: dict = {}
+
+    def write(v, ct):
+        if type(ct) is Zero or ct is None or type(v) is Literal or v not in linear:
+            return
+        prev = ct_env.get(v)
+        ct_env[v] = ct if prev is None else add_any_p.bind(prev, ct)
+
+    for v, ct in core.zip_checked(jaxpr.outvars, cts_out):
+        write(v, ct)
+
+    for eqn in reversed(lin_eqns):
+        cts = [ct_env.pop(v, None) for v in eqn.outvars]
+        if all(c is None for c in cts):
+            continue
+        cts = [Zero(v.aval) if c is None else c for v, c in zip(eqn.outvars, cts)]
+        args = [v.val if type(v) is Literal else
+                (UndefinedPrimal(v.aval) if v in linear else known[v]) for v in eqn.invars]
+        rule = eqn.primitive.transpose
+        if rule is None:
+            raise MissingRuleError(
+                eqn.primitive.name, "Transpose (reverse-mode)",
+                "reverse-mode differentiation needs the tangent computation to be linear; "
+                "if this comes from a custom_jvp rule, make its tangent output linear in "
+                "the input tangents, or use custom_vjp")
+        cts_in = rule(cts if eqn.primitive.multiple_results else cts[0], *args, **eqn.params)
+        for v, ct in core.zip_checked(eqn.invars, cts_in):
+            write(v, ct)
+    return [ct_env.get(v, Zero(v.aval)) for v in jaxpr.invars]
+
+
+# ---------------------------------------------------------------------------
+# Rule helpers (used in each primitive's block)
+
+def defjvp(prim: core.Primitive, *jvp_fns: Callable | None) -> None:
+    """JVP as a sum of per-operand terms: jvp_fns[i](t_i, *primals, **params);
+    None marks an operand with no derivative."""
+
+    def rule(primals, tangents, **params):
+        out = prim.bind(*primals, **params)
+        t_out = Zero.from_primal_value(out)
+        for fn, t in zip(jvp_fns, tangents):
+            if fn is not None and type(t) is not Zero:
+                t_out = add_tangents(t_out, fn(t, *primals, **params))
+        return out, t_out
+
+    prim.jvp = rule
+
+
+def defjvp2(prim: core.Primitive, *jvp_fns: Callable | None) -> None:
+    """Like defjvp, but each term also receives the primal output:
+    jvp_fns[i](t_i, ans, *primals, **params)."""
+
+    def rule(primals, tangents, **params):
+        out = prim.bind(*primals, **params)
+        t_out = Zero.from_primal_value(out)
+        for fn, t in zip(jvp_fns, tangents):
+            if fn is not None and type(t) is not Zero:
+                t_out = add_tangents(t_out, fn(t, out, *primals, **params))
+        return out, t_out
+
+    prim.jvp = rule
+
+
+def defjvp_zero(prim: core.Primitive) -> None:
+    """Piecewise-constant or integer-valued: the derivative is zero everywhere."""
+
+    def rule(primals, tangents, **params):
+        out = prim.bind(*primals, **params)
+        if prim.multiple_results:
+            return out, [Zero.from_primal_value(o) for o in out]
+        return out, Zero.from_primal_value(out)
+
+    prim.jvp = rule
+
+
+def deflinear(prim: core.Primitive, transpose_rule: Callable) -> None:
+    """A primitive linear in all operands: its JVP applies it to the tangents."""
+
+    def jvp(primals, tangents, **params):
+        out = prim.bind(*primals, **params)
+        if all(type(t) is Zero for t in tangents):
+            t_out = Zero.from_primal_value(out) if not prim.multiple_results else \
+                [Zero.from_primal_value(o) for o in out]
+        else:
+            t_out = prim.bind(*map(instantiate_zeros, tangents), **params)
+        return out, t_out
+
+    def transpose(ct, *args, **params):
+        if type(ct) is Zero:
+            return [None] * len(args)
+        return transpose_rule(ct, *args, **params)
+
+    prim.jvp = jvp
+    prim.transpose = transpose
+
+
+def deflinear1(prim: core.Primitive, transpose_rule: Callable) -> None:
+    """Linear in its first operand only; the other operands are parameters-like
+    (e.g. indices). transpose_rule(ct, *args, **params) returns the first operand's ct."""
+
+    def jvp(primals, tangents, **params):
+        out = prim.bind(*primals, **params)
+        t = tangents[0]
+        if type(t) is Zero:
+            return out, Zero.from_primal_value(out)
+        return out, prim.bind(t, *primals[1:], **params)
+
+    def transpose(ct, *args, **params):
+        if type(ct) is Zero:
+            return [None] * len(args)
+        return [transpose_rule(ct, *args, **params)] + [None] * (len(args) - 1)
+
+    prim.jvp = jvp
+    prim.transpose = transpose
+
+
+def defbilinear(prim: core.Primitive, lhs_rule: Callable, rhs_rule: Callable) -> None:
+    """Bilinear primitives (mul, dot_general): JVP by the product rule; transpose
+    with respect to whichever operand is linear."""
+
+    def jvp(primals, tangents, **params):
+        x, y = primals
+        tx, ty = tangents
+        out = prim.bind(x, y, **params)
+        t_out = Zero.from_primal_value(out)
+        if type(tx) is not Zero:
+            t_out = add_tangents(t_out, prim.bind(tx, y, **params))
+        if type(ty) is not Zero:
+            t_out = add_tangents(t_out, prim.bind(x, ty, **params))
+        return out, t_out
+
+    def transpose(ct, x, y, **params):
+        if type(ct) is Zero:
+            return [None, None]
+        ct_x = lhs_rule(ct, x, y, **params) if is_undefined_primal(x) else None
+        ct_y = rhs_rule(ct, x, y, **params) if is_undefined_primal(y) else None
+        return [ct_x, ct_y]
+
+    prim.jvp = jvp
+    prim.transpose = transpose
+
+
+# add_any: the sum of two tangents or cotangents (no broadcasting, no promotion)
+add_any_p = core.Primitive("add_any")
+add_any_p.def_impl(lambda x, y: np.add(x, y))
+add_any_p.def_abstract_eval(lambda x, y: ShapedArray(x.shape, x.dtype, x.weak_type and y.weak_type))
+deflinear(add_any_p, lambda ct, x, y: [ct, ct])

@@ -1,0 +1,176 @@
+"""Vectorisation (vmap): a BatchTrace carries each value with the position of its
+batch dimension (or None when the value is the same for every batch member).
+A primitive's `batch` rule maps (args, dims) to (out, out_dim)."""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from purejax._src import core
+from purejax._src.core import MissingRuleError, Trace, Tracer
+
+not_mapped = None
+
+
+class BatchTracer(Tracer):
+    __slots__ = ("val", "batch_dim")
+
+    def __init__(self, trace: "BatchTrace", val, batch_dim: int | None):
+        self._trace = trace
+        self.val = val
+        self.batch_dim = batch_dim
+
+    @property
+    def aval(self):
+        aval = core.get_aval(self.val)
+        if self.batch_dim is None:
+            return aval
+        shape = aval.shape[:self.batch_dim] + aval.shape[self.batch_dim + 1:]
+        return aval.update(shape=shape)
+
+
+class BatchTrace(Trace):
+    def __init__(self, parent: Trace, axis_size: int, axis_name=None):
+        self.parent = parent
+        self.axis_size = axis_size
+        self.axis_name = axis_name
+
+    def _describe(self):
+        return "vmap"
+
+    def to_batch_info(self, x):
+        if type(x) is BatchTracer and x._trace is self:
+            return x.val, x.batch_dim
+        if isinstance(x, Tracer) and not x._trace._alive:
+            core._raise_escaped(x)
+        return x, None
+
+    def process_primitive(self, prim, args, params):
+        vals, dims = [], []
+        for x in args:
+            v, d = self.to_batch_info(x)
+            vals.append(v)
+            dims.append(d)
+        if all(d is None for d in dims):
+            with core.set_current_trace(self.parent):
+                return prim.bind(*vals, **params)
+        rule = prim.batch
+        if rule is None:
+            raise MissingRuleError(prim.name, "vmap (batching)")
+        with core.set_current_trace(self.parent):
+            out, out_dim = rule(vals, dims, axis_size=self.axis_size, **params) \
+                if getattr(rule, "wants_axis_size", False) else rule(vals, dims, **params)
+        if prim.multiple_results:
+            return [BatchTracer(self, o, d) for o, d in core.zip_checked(out, out_dim)]
+        return BatchTracer(self, out, out_dim)
+
+
+def wants_axis_size(rule):
+    rule.wants_axis_size = True
+    return rule
+
+
+# ---------------------------------------------------------------------------
+# Helpers for rules (run under the parent trace: they bind lax primitives)
+
+def moveaxis(x, src: int | None, dst: int, axis_size: int | None = None):
+    """Move the batch dimension of x from src to dst; broadcast it in when src is None."""
+    from purejax._src import lax
+    if src is None:
+        if axis_size is None:
+            raise ValueError("moveaxis of an unbatched value needs axis_size")
+        return broadcast_batched(x, axis_size, dst)
+    if src == dst:
+        return x
+    ndim = core.get_aval(x).ndim
+    perm = [i for i in range(ndim) if i != src]
+    perm.insert(dst, src)
+    return lax.transpose(x, tuple(perm))
+
+
+def broadcast_batched(x, axis_size: int, dim: int):
+    from purejax._src import lax
+    aval = core.get_aval(x)
+    shape = list(aval.shape)
+    shape.insert(dim, axis_size)
+    bdims = tuple(i for i in range(len(shape)) if i != dim)
+    return lax.broadcast_in_dim(x, tuple(shape), bdims)
+
+
+def bdim_at_front(x, bdim, axis_size):
+    return moveaxis(x, bdim, 0, axis_size)
+
+
+def defvectorized(prim: core.Primitive) -> None:
+    """Elementwise with one operand (or operands all batched alike): apply as is."""
+
+    def rule(args, dims, **params):
+        (x,), (d,) = args, dims
+        return prim.bind(x, **params), d
+
+    prim.batch = rule
+
+
+def defbroadcasting(prim: core.Primitive) -> None:
+    """Elementwise n-ary: operands have equal shapes or rank 0. Batched operands get
+    their batch dim first; unbatched ones are broadcast only if not rank 0."""
+
+    def rule(args, dims, **params):
+        from purejax._src import lax
+        avals = [core.get_aval(x) for x in args]
+        first = dims[0]
+        if all(d == first for d in dims) and len({a.ndim for a in avals}) == 1:
+            return prim.bind(*args, **params), first
+        size = next(a.shape[d] for a, d in zip(avals, dims) if d is not None)
+        full = (size,) + _out_shape(args, dims)
+        new = []
+        for x, a, d in zip(args, avals, dims):
+            if d is None:
+                new.append(x if a.ndim == 0 else broadcast_batched(x, size, 0))
+            else:
+                x = moveaxis(x, d, 0)
+                new.append(x if a.ndim == len(full) else lax.broadcast_in_dim(x, full, (0,)))
+        out = prim.bind(*new, **params)
+        return (out, [0] * len(out)) if prim.multiple_results else (out, 0)
+
+    prim.batch = rule
+
+
+def _out_shape(args, dims):
+    shapes = []
+    for x, d in zip(args, dims):
+        s = core.get_aval(x).shape
+        if d is not None:
+            s = s[:d] + s[d + 1:]
+        shapes.append(s)
+    return max(shapes, key=len)
+
+
+def vmap_flat(fun: Callable, axis_size: int, in_dims: Sequence[int | None], args: Sequence,
+              out_dims_thunk: Callable, axis_name=None):
+    """Run flat `fun` with args batched along in_dims; move outputs to out_dims."""
+    parent = core.current_trace()
+    trace = BatchTrace(parent, axis_size, axis_name)
+    in_tracers = [BatchTracer(trace, x, d) if d is not None else x
+                  for x, d in core.zip_checked(args, in_dims)]
+    try:
+        with core.set_current_trace(trace):
+            outs = fun(*in_tracers)
+    finally:
+        trace.invalidate()
+    out_dims = out_dims_thunk()
+    results = []
+    for x, od in core.zip_checked(outs, out_dims):
+        v, d = trace.to_batch_info(x)
+        if od is None:
+            if d is not None:
+                raise ValueError(
+                    "vmap has mapped output but out_axes is None: an output marked "
+                    "out_axes=None depends on the mapped axis.")
+            results.append(v)
+            continue
+        ndim = core.get_aval(v).ndim + (1 if d is None else 0)
+        od = od + ndim if od < 0 else od
+        results.append(moveaxis(v, d, od, axis_size))
+    return results

@@ -1,0 +1,149 @@
+"""Staging: record primitives into a Jaxpr.
+
+One trace serves two purposes:
+- `stage_all=True` (make_jaxpr, jit): every primitive bound while it is current is
+  recorded, even one whose operands are all constants (JAX's "omnistaging").
+- `stage_all=False` (linearize): an operation whose operands are all *known* (not
+  this trace's tracers) runs at once under the parent trace; only operations that
+  touch an unknown value are recorded. Run under a JVP trace whose tangents are
+  unknown, this is partial evaluation of the JVP into a primal part, evaluated now,
+  and a linear tangent Jaxpr, kept for transposition.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from purejax._src import core
+from purejax._src.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray,
+                               Trace, Tracer, Var)
+
+
+class JaxprTracer(Tracer):
+    __slots__ = ("_var",)
+
+    def __init__(self, trace: "JaxprTrace", var: Var):
+        self._trace = trace
+        self._var = var
+
+    @property
+    def aval(self):
+        return self._var.aval
+
+
+class JaxprTrace(Trace):
+    def __init__(self, parent: Trace, *, stage_all: bool, debug_info: Any = None):
+        self.parent = parent
+        self.stage_all = stage_all
+        self.debug_info = debug_info
+        self.eqns: list[JaxprEqn] = []
+        self.invars: list[Var] = []
+        self.constvars: list[Var] = []
+        self.consts: list = []
+        self._const_ids: dict[int, Var] = {}
+
+    def _describe(self):
+        if self.debug_info is not None:
+            return f"{self.debug_info.transform} of {self.debug_info.func_name}"
+        return "jit/make_jaxpr staging" if self.stage_all else "linearization"
+
+    def _concretization_message(self, tracer, what):
+        from purejax._src import debug_info as dbg
+        return dbg.concretization_message(self, tracer, what)
+
+    def new_arg(self, aval: ShapedArray) -> JaxprTracer:
+        v = Var(aval)
+        self.invars.append(v)
+        return JaxprTracer(self, v)
+
+    def is_own(self, x) -> bool:
+        return type(x) is JaxprTracer and x._trace is self
+
+    def to_atom(self, x):
+        if type(x) is JaxprTracer and x._trace is self:
+            return x._var
+        if isinstance(x, Tracer) and not x._trace._alive:
+            core._raise_escaped(x)
+        return self.const_atom(x)
+
+    def const_atom(self, x):
+        if not isinstance(x, Tracer):
+            aval = core.get_aval(x)
+            if aval.shape == ():
+                return Literal(x, aval)
+        key = id(x)
+        v = self._const_ids.get(key)
+        if v is None:
+            v = Var(core.get_aval(x))
+            self._const_ids[key] = v
+            self.constvars.append(v)
+            self.consts.append(x)
+        return v
+
+    def process_primitive(self, prim, args, params):
+        if not self.stage_all:
+            for x in args:
+                if type(x) is JaxprTracer and x._trace is self:
+                    break
+            else:
+                with core.set_current_trace(self.parent):
+                    return prim.bind(*args, **params)
+        invars = [self.to_atom(x) for x in args]
+        rule = prim.abstract_eval
+        if rule is None:
+            raise core.MissingRuleError(prim.name, "abstract evaluation (staging)")
+        out_aval = rule(*[v.aval for v in invars], **params)
+        return self.add_eqn(prim, invars, out_aval, params)
+
+    def add_eqn(self, prim, invars, out_aval, params):
+        if prim.multiple_results:
+            outvars = [Var(a) for a in out_aval]
+            self.eqns.append(JaxprEqn(invars, outvars, prim, params))
+            return [JaxprTracer(self, v) for v in outvars]
+        outvar = Var(out_aval)
+        self.eqns.append(JaxprEqn(invars, [outvar], prim, params))
+        return JaxprTracer(self, outvar)
+
+    def to_jaxpr(self, outs: Sequence) -> tuple[Jaxpr, list]:
+        outvars = [self.to_atom(x) for x in outs]
+        jaxpr = Jaxpr(list(self.constvars), list(self.invars), outvars, list(self.eqns))
+        return jaxpr, list(self.consts)
+
+
+def trace_to_jaxpr(fun: Callable, in_avals: Sequence[ShapedArray], *,
+                   debug_info=None) -> tuple[Jaxpr, list, list]:
+    """Stage `fun` (flat in, flat out) into a Jaxpr. Returns (jaxpr, consts, outs)
+    where outs are the raw outputs (for output-tree bookkeeping)."""
+    parent = core.current_trace()
+    trace = JaxprTrace(parent, stage_all=True, debug_info=debug_info)
+    args = [trace.new_arg(a) for a in in_avals]
+    try:
+        with core.set_current_trace(trace):
+            outs = fun(*args)
+        jaxpr, consts = trace.to_jaxpr(outs)
+    finally:
+        trace.invalidate()
+    return jaxpr, consts, outs
+
+
+def convert_constvars_jaxpr(jaxpr: Jaxpr) -> Jaxpr:
+    """Turn constvars into leading invars."""
+    return Jaxpr([], list(jaxpr.constvars) + list(jaxpr.invars), jaxpr.outvars, jaxpr.eqns)
+
+
+def dce_jaxpr(jaxpr: Jaxpr, used_outputs: Sequence[bool] | None = None) -> Jaxpr:
+    """Drop equations none of whose outputs is used (all primitives are pure)."""
+    outvars = jaxpr.outvars if used_outputs is None else \
+        [v for v, u in zip(jaxpr.outvars, used_outputs) if u]
+    live = {v for v in outvars if type(v) is not Literal}
+    eqns = []
+    for eqn in reversed(jaxpr.eqns):
+        if any(v in live for v in eqn.outvars) or getattr(eqn.primitive, "effectful", False):
+            eqns.append(eqn)
+            live.update(v for v in eqn.invars if type(v) is not Literal)
+    eqns.reverse()
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, outvars, eqns)
+
+
+__all__ = ["JaxprTrace", "JaxprTracer", "trace_to_jaxpr", "dce_jaxpr", "ClosedJaxpr"]
