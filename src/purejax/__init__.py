@@ -1,0 +1,8 @@
+"""purejax: JAX's composable function transformations in pure Python on NumPy."""
+from purejax._src.config import config
+from purejax._src.array import Array
+from purejax._src.api import (ShapeDtypeStruct, block_until_ready, device_get, device_put,
+                              eval_shape, grad, hessian, jacfwd, jacrev, jvp, linear_transpose,
+                              linearize, make_jaxpr, value_and_grad, vjp, vmap)
+
+__version__ = "0.1.0"
