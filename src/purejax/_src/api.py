@@ -40,8 +40,9 @@ def _to_value(x):
     if t is Array or isinstance(x, Tracer):
         return x
     if dtypes.is_python_scalar(x):
-        return Array(np.asarray(x, dtypes.python_scalar_dtype(x)), True)
-    return Array(dtypes.coerce_to_array(x), False)
+        return Array(np.asarray(x, dtypes.python_scalar_dtype(x)), dtypes.is_weakly_typed(x))
+    val = dtypes.coerce_to_array(x)
+    return Array(val.copy() if val is x else val, False)
 
 
 def _flatten_args(args, fname, what="args"):
@@ -660,7 +661,7 @@ def abstractify(x, fname="function", what="argument") -> ShapedArray:
         return ShapedArray(x.shape, dtypes.canonicalize_dtype(x.dtype), x.weak_type)
     _check_leaf(x, fname, what)
     if dtypes.is_python_scalar(x):
-        return ShapedArray((), dtypes.python_scalar_dtype(x), True)
+        return ShapedArray((), dtypes.python_scalar_dtype(x), dtypes.is_weakly_typed(x))
     if isinstance(x, (np.ndarray, np.generic)):
         return ShapedArray(x.shape, dtypes.canonicalize_dtype(x.dtype), False)
     return core.get_aval(x)

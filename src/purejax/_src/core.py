@@ -90,7 +90,7 @@ def get_aval(x: Any) -> ShapedArray:
     if isinstance(x, (np.ndarray, np.generic)):
         return ShapedArray(x.shape, x.dtype, False)
     if dtypes.is_python_scalar(x):
-        return ShapedArray((), dtypes.python_scalar_dtype(x), True)
+        return ShapedArray((), dtypes.python_scalar_dtype(x), dtypes.is_weakly_typed(x))
     raise TypeError(f"Value {x!r} of type {type(x).__name__} is not a valid purejax type: "
                     "expected an array, a NumPy array or a Python scalar.")
 
@@ -298,7 +298,7 @@ class EvalTrace(Trace):
                 weak.append(False)
             else:
                 vals.append(dtypes.coerce_to_array(x))
-                weak.append(dtypes.is_python_scalar(x))
+                weak.append(dtypes.is_weakly_typed(x))
         impl = prim.impl
         if impl is None:
             raise MissingRuleError(prim.name, "evaluation (impl)")

@@ -145,4 +145,4 @@ def as_operands(*args):
 def _weak_scalar(x, dtype):
     from purejax._src.array import Array
     dt = dtypes.python_scalar_dtype(x) if dtype is None else dtype
-    return Array(np.asarray(x, dtype=dt), True)
+    return Array(np.asarray(x, dtype=dt), dtypes.is_weakly_typed(x))

@@ -1,0 +1,36 @@
+"""Public dtype utilities, mirroring `jax.dtypes`."""
+from purejax._src.dtypes import (
+    TypePromotionError,
+    canonicalize_dtype,
+    default_complex_dtype,
+    default_float_dtype,
+    default_int_dtype,
+    default_uint_dtype,
+    finfo,
+    float0,
+    iinfo,
+    is_weakly_typed,
+    issubdtype,
+    itemsize_bits,
+    promote_types,
+    result_type,
+    scalar_type_of,
+)
+
+__all__ = [
+    "TypePromotionError",
+    "canonicalize_dtype",
+    "default_complex_dtype",
+    "default_float_dtype",
+    "default_int_dtype",
+    "default_uint_dtype",
+    "finfo",
+    "float0",
+    "iinfo",
+    "is_weakly_typed",
+    "issubdtype",
+    "itemsize_bits",
+    "promote_types",
+    "result_type",
+    "scalar_type_of",
+]
