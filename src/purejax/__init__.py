@@ -6,3 +6,5 @@ from purejax._src.api import (ShapeDtypeStruct, block_until_ready, device_get, d
                               linearize, make_jaxpr, value_and_grad, vjp, vmap)
 
 __version__ = "0.1.0"
+from purejax._src.custom_derivatives import closure_convert, custom_jvp, custom_vjp
+from purejax import tree_util, dtypes

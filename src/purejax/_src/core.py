@@ -221,6 +221,8 @@ class Primitive:
         self.batch: Callable | None = None
         self.weak_type_rule: Callable | None = None
         self.codegen: Callable | None = None
+        # Higher-order primitives evaluate sub-Jaxprs on Arrays, not on NumPy buffers.
+        self.eval_with_arrays = False
 
     def __repr__(self):
         return self.name
@@ -267,6 +269,16 @@ class Trace:
     def invalidate(self):
         self._alive = False
 
+    # Custom derivative rules (purejax._src.custom_derivatives). `fun`, `jvp`, `fwd`
+    # and `bwd` are flat Python callables; traces that do not care run `fun`.
+    def process_custom_jvp_call(self, fun, jvp, args, symbolic_zeros):
+        with set_current_trace(self):
+            return fun(*args)
+
+    def process_custom_vjp_call(self, fun, fwd, bwd, args, out_trees):
+        with set_current_trace(self):
+            return fun(*args)
+
     def __repr__(self):
         return f"{type(self).__name__}"
 
@@ -284,6 +296,8 @@ class EvalTrace(Trace):
     """The root trace: runs each primitive's NumPy implementation."""
 
     def process_primitive(self, prim, args, params):
+        if prim.eval_with_arrays:
+            return prim.impl(*args, **params)
         vals = []
         weak = []
         for x in args:

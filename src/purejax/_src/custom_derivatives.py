@@ -1,0 +1,675 @@
+"""custom_jvp and custom_vjp: user-supplied derivative rules for Python functions.
+
+A call flattens the differentiable arguments and asks the current trace to
+`process_custom_jvp_call` / `process_custom_vjp_call` with flat callables:
+- eager evaluation, jit and vmap run the primal function (the rule is kept for later
+  differentiation: staged as a `custom_jvp_call` / `custom_vjp_call` equation, or
+  batched alongside the function);
+- a JVP trace runs the rule instead. For custom_vjp it runs `fwd` now and emits a
+  `custom_lin` equation, linear in the tangents, whose transpose calls `bwd`; forward
+  mode would have to evaluate it, which is the error JAX raises.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from purejax._src import core, dtypes
+from purejax._src import tree_util as tu
+from purejax._src.core import Primitive, ShapedArray, Tracer
+from purejax._src.debug_info import func_name, func_src
+from purejax._src.interpreters import ad, batching
+from purejax._src.interpreters import partial_eval as pe
+from purejax._src.interpreters.ad import JVPTrace, JVPTracer, Zero
+
+
+class CustomRuleError(TypeError):
+    """A custom derivative rule returned something of the wrong structure, shape or dtype."""
+
+
+def _rule_name(f) -> str:
+    src = func_src(f)
+    return f"{func_name(f)}{' (' + src + ')' if src else ''}"
+
+
+def resolve_kwargs(fun: Callable, args: tuple, kwargs: dict) -> tuple:
+    """Positional arguments only, with keyword arguments and defaults filled in."""
+    if not kwargs:
+        try:
+            sig = inspect.signature(fun)
+        except (TypeError, ValueError):
+            return args
+        if not any(p.default is not p.empty for p in sig.parameters.values()):
+            return args
+    try:
+        ba = inspect.signature(fun).bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"Calling {func_name(fun)}: {e}") from None
+    ba.apply_defaults()
+    if ba.kwargs:
+        raise TypeError(f"keyword arguments {list(ba.kwargs)} of {func_name(fun)} could not be "
+                        "resolved to positions; custom_jvp/custom_vjp functions cannot take "
+                        "**kwargs or keyword-only arguments.")
+    return ba.args
+
+
+def _check_nondiff(fun, args, nondiff_argnums, kind):
+    for i in nondiff_argnums:
+        if i >= len(args):
+            raise TypeError(f"{kind} function {func_name(fun)} has nondiff_argnums={nondiff_argnums} "
+                            f"but was called with only {len(args)} positional arguments.")
+        for leaf in tu.tree_leaves(args[i]):
+            if isinstance(leaf, Tracer):
+                raise TypeError(
+                    f"{kind} function {func_name(fun)}: argument {i} is listed in nondiff_argnums "
+                    f"but received a traced value ({leaf.aval.str_short()}). nondiff_argnums is "
+                    "for non-array values such as functions or strings; pass arrays (even "
+                    "integer ones) as ordinary arguments, and return None as their cotangent.")
+
+
+def _split(args, nondiff_argnums):
+    nondiff = [args[i] for i in nondiff_argnums]
+    diff = [a for i, a in enumerate(args) if i not in nondiff_argnums]
+    return nondiff, diff
+
+
+def _merge(nondiff_argnums, nondiff, diff, n):
+    nd, d = iter(nondiff), iter(diff)
+    return [next(nd) if i in nondiff_argnums else next(d) for i in range(n)]
+
+
+class _Store:
+    __slots__ = ("tree",)
+
+    def __init__(self):
+        self.tree = None
+
+
+def _flatten_outputs(out, store: _Store, who: str):
+    leaves, tree = tu.tree_flatten(out)
+    if store.tree is not None and store.tree != tree:
+        raise CustomRuleError(f"{who}: output structure {tree} differs from an earlier "
+                              f"trace's {store.tree}.")
+    store.tree = tree
+    return leaves
+
+
+# ---------------------------------------------------------------------------
+# custom_jvp
+
+class custom_jvp:
+    """A function with a custom forward-mode rule (reverse mode by transposition)."""
+
+    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.jvp: Callable | None = None
+        self.symbolic_zeros = False
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
+
+    def defjvp(self, jvp: Callable, symbolic_zeros: bool = False) -> Callable:
+        self.jvp = jvp
+        self.symbolic_zeros = symbolic_zeros
+        return jvp
+
+    def defjvps(self, *jvps: Callable | None) -> None:
+        if self.nondiff_argnums:
+            raise TypeError("defjvps is not supported with nondiff_argnums; use defjvp.")
+
+        def jvp(primals, tangents):
+            primal_out = self(*primals)
+            zeros = tu.tree_map(_zeros_like, primal_out)
+            terms = [tu.tree_map(lambda _, t=t: t, primal_out, fn(t, primal_out, *primals))
+                     if fn is not None else zeros for fn, t in zip(jvps, tangents)]
+            tangent_out = tu.tree_map(lambda *ts: functools.reduce(_add, ts), *terms) \
+                if terms else zeros
+            return primal_out, tangent_out
+
+        jvp.__qualname__ = f"{func_name(self.fun)}.defjvps"
+        self.defjvp(jvp)
+
+    def __call__(self, *args, **kwargs):
+        fun = self.fun
+        args = resolve_kwargs(fun, args, kwargs)
+        nums = self.nondiff_argnums
+        if nums:
+            _check_nondiff(fun, args, nums, "custom_jvp")
+        nondiff, diff = _split(args, nums)
+        leaves, in_tree = tu.tree_flatten(diff)
+        n = len(args)
+        store = _Store()
+        rule = self.jvp
+        name = func_name(fun)
+
+        def flat_fun(*xs):
+            d = tu.tree_unflatten(in_tree, list(xs))
+            out = fun(*_merge(nums, nondiff, d, n))
+            return _flatten_outputs(out, store, name)
+
+        def flat_jvp(primals, tangents):
+            if rule is None:
+                raise AttributeError(f"No JVP defined for custom_jvp function {name} using "
+                                     "defjvp; it cannot be differentiated.")
+            p_args = tu.tree_unflatten(in_tree, list(primals))
+            t_args = tu.tree_unflatten(in_tree, list(tangents))
+            res = rule(*nondiff, tuple(p_args), tuple(t_args))
+            return _check_jvp_output(res, rule, store, name)
+
+        trace = core.current_trace()
+        outs = trace.process_custom_jvp_call(flat_fun, flat_jvp, leaves, self.symbolic_zeros)
+        return tu.tree_unflatten(store.tree, outs)
+
+
+def _zeros_like(x):
+    from purejax._src.prims.shape import full_like
+    aval = core.get_aval(x)
+    if not dtypes.is_inexact(aval.dtype):
+        return np.zeros(aval.shape, dtypes.float0)
+    return full_like(x, 0)
+
+
+def _add(a, b):
+    from purejax._src import lax
+    if isinstance(a, np.ndarray) and a.dtype == dtypes.float0:
+        return b
+    return lax.add(a, b)
+
+
+def _check_jvp_output(res, rule, store, name):
+    who = f"custom_jvp rule {_rule_name(rule)} for {name}"
+    if not (isinstance(res, (tuple, list)) and len(res) == 2):
+        raise CustomRuleError(f"{who} must return a pair (primal_out, tangent_out), got "
+                              f"{type(res).__name__}{' of length ' + str(len(res)) if isinstance(res, (tuple, list)) else ''}.")
+    p_out, t_out = res
+    p_leaves, p_tree = tu.tree_flatten(p_out)
+    t_leaves, t_tree = tu.tree_flatten(t_out)
+    if p_tree != t_tree:
+        raise CustomRuleError(f"{who} returned primal and tangent outputs with different "
+                              f"structures: primal {p_tree}, tangent {t_tree}.")
+    if store.tree is not None and store.tree != p_tree:
+        raise CustomRuleError(f"{who} returned a primal output of structure {p_tree}, but the "
+                              f"function itself returns {store.tree}.")
+    store.tree = p_tree
+    outs_t = []
+    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+        pa = core.get_aval(p)
+        expected = dtypes.tangent_dtype(pa.dtype)
+        if isinstance(t, Zero):
+            outs_t.append(t)
+            continue
+        if isinstance(t, (np.ndarray, np.generic)) and t.dtype == dtypes.float0:
+            outs_t.append(Zero(pa.to_tangent_aval()))
+            continue
+        ta = core.get_aval(t)
+        if ta.shape != pa.shape:
+            raise CustomRuleError(f"{who}: tangent output {i} has shape {ta.shape} but the primal "
+                                  f"output has shape {pa.shape}; they must be equal.")
+        if expected == dtypes.float0:
+            outs_t.append(Zero(pa.to_tangent_aval()))
+            continue
+        if ta.dtype != expected:
+            if ta.weak_type or dtypes.is_python_scalar(t):
+                from purejax._src.prims.shape import convert_element_type
+                t = convert_element_type(t, expected, pa.weak_type)
+            else:
+                raise CustomRuleError(
+                    f"{who}: tangent output {i} has dtype {ta.dtype.name} but the primal output "
+                    f"has dtype {pa.dtype.name} (expected tangent dtype {expected.name}).")
+        outs_t.append(t)
+    return list(p_leaves), outs_t
+
+
+# ---------------------------------------------------------------------------
+# custom_vjp
+
+class custom_vjp:
+    """A function with a custom reverse-mode rule given as fwd and bwd functions."""
+
+    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.fwd: Callable | None = None
+        self.bwd: Callable | None = None
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
+
+    def defvjp(self, fwd: Callable, bwd: Callable, symbolic_zeros: bool = False,
+               optimize_remat: bool = False) -> None:
+        self.fwd = fwd
+        self.bwd = bwd
+
+    def __call__(self, *args, **kwargs):
+        fun = self.fun
+        name = func_name(fun)
+        args = resolve_kwargs(fun, args, kwargs)
+        nums = self.nondiff_argnums
+        if nums:
+            _check_nondiff(fun, args, nums, "custom_vjp")
+        nondiff, diff = _split(args, nums)
+        leaves, in_tree = tu.tree_flatten(diff)
+        n = len(args)
+        store = _Store()
+        res_store = _Store()
+        fwd, bwd = self.fwd, self.bwd
+
+        def flat_fun(*xs):
+            d = tu.tree_unflatten(in_tree, list(xs))
+            return _flatten_outputs(fun(*_merge(nums, nondiff, d, n)), store, name)
+
+        def flat_fwd(*xs):
+            if fwd is None:
+                raise AttributeError(f"No VJP defined for custom_vjp function {name} using "
+                                     "defvjp; it cannot be differentiated.")
+            d = tu.tree_unflatten(in_tree, list(xs))
+            res = fwd(*_merge(nums, nondiff, d, n))
+            who = f"custom_vjp fwd rule {_rule_name(fwd)} for {name}"
+            if not (isinstance(res, (tuple, list)) and len(res) == 2):
+                raise CustomRuleError(f"{who} must return a pair (primal_out, residuals), got "
+                                      f"{type(res).__name__}.")
+            out, r = res
+            out_leaves = _flatten_outputs(out, store, who)
+            r_leaves, res_store.tree = tu.tree_flatten(r)
+            for i, x in enumerate(r_leaves):
+                if not _is_valueish(x):
+                    raise CustomRuleError(f"{who}: residual leaf {i} is a {type(x).__name__}, "
+                                          "which is not an array; residuals must be arrays "
+                                          "(pass other values through nondiff_argnums).")
+            return out_leaves, r_leaves
+
+        def flat_bwd(res_leaves, cts):
+            r = tu.tree_unflatten(res_store.tree, list(res_leaves))
+            ct = tu.tree_unflatten(store.tree, [ad.instantiate_zeros(c) for c in cts])
+            result = bwd(*nondiff, r, ct)
+            return _check_bwd_output(result, bwd, name, diff, in_tree, leaves)
+
+        trace = core.current_trace()
+        outs = trace.process_custom_vjp_call(flat_fun, flat_fwd, flat_bwd, leaves, store)
+        return tu.tree_unflatten(store.tree, outs)
+
+
+def _is_valueish(x):
+    return isinstance(x, (Tracer, np.ndarray, np.generic)) or dtypes.is_python_scalar(x) or \
+        type(x) is core._Array
+
+
+def _check_bwd_output(result, bwd, name, diff, in_tree, primal_leaves):
+    who = f"custom_vjp bwd rule {_rule_name(bwd)} for {name}"
+    if not isinstance(result, (tuple, list)):
+        raise CustomRuleError(
+            f"{who} must return a tuple with one cotangent per differentiable argument "
+            f"({len(diff)} here), got a bare {type(result).__name__}. Write `return (g,)` for a "
+            "single argument.")
+    if len(result) != len(diff):
+        raise CustomRuleError(f"{who} returned {len(result)} cotangents but {name} has "
+                              f"{len(diff)} differentiable arguments (nondiff_argnums excluded).")
+    flat = []
+    for i, (ct, arg) in enumerate(zip(result, diff)):
+        arg_leaves, arg_tree = tu.tree_flatten(arg)
+        if ct is None:
+            flat.extend(Zero(core.get_aval(a).to_tangent_aval()) for a in arg_leaves)
+            continue
+        try:
+            ct_parts = arg_tree.flatten_up_to(ct) if arg_tree.num_leaves else []
+        except ValueError:
+            ct_parts = None
+        if ct_parts is None:
+            raise CustomRuleError(
+                f"{who}: cotangent {i} has structure {tu.tree_structure(ct)} but argument {i} "
+                f"has structure {arg_tree}; they must match (None may stand for zeros at any "
+                "level).")
+        for j, (c, a) in enumerate(zip(ct_parts, arg_leaves)):
+            aval = core.get_aval(a)
+            expected = dtypes.tangent_dtype(aval.dtype)
+            leaves_c = tu.tree_leaves(c)
+            if c is None or not leaves_c:
+                flat.append(Zero(aval.to_tangent_aval()))
+                continue
+            if isinstance(c, (np.ndarray, np.generic)) and c.dtype == dtypes.float0:
+                flat.append(Zero(aval.to_tangent_aval()))
+                continue
+            c_aval = core.get_aval(c)
+            if c_aval.shape != aval.shape:
+                raise CustomRuleError(f"{who}: cotangent for argument {i} (leaf {j}) has shape "
+                                      f"{c_aval.shape} but the primal has shape {aval.shape}.")
+            if expected == dtypes.float0:
+                flat.append(Zero(aval.to_tangent_aval()))
+                continue
+            if c_aval.dtype != expected:
+                if c_aval.weak_type or dtypes.is_python_scalar(c) or (
+                        dtypes.is_inexact(c_aval.dtype) and dtypes.is_inexact(expected)):
+                    from purejax._src.prims.shape import convert_element_type
+                    c = convert_element_type(c, expected, aval.weak_type)
+                else:
+                    raise CustomRuleError(f"{who}: cotangent for argument {i} (leaf {j}) has "
+                                          f"dtype {c_aval.dtype.name}, expected {expected.name}.")
+            flat.append(c)
+    return flat
+
+
+# ---------------------------------------------------------------------------
+# Trace rules
+
+def _jvp_process_custom_jvp_call(self: JVPTrace, fun, jvp, args, symbolic_zeros):
+    primals, tangents = [], []
+    for x in args:
+        p, t = self.to_primal_tangent(x)
+        primals.append(p)
+        tangents.append(t)
+    parent = self.parent
+    if all(t is None or type(t) is Zero for t in tangents):
+        with core.set_current_trace(parent):
+            return parent.process_custom_jvp_call(fun, jvp, primals, symbolic_zeros)
+    tangents = [Zero.from_primal_value(p) if t is None else t for p, t in zip(primals, tangents)]
+    if not symbolic_zeros:
+        tangents = [_materialize(t) for t in tangents]
+    with core.set_current_trace(parent):
+        p_out, t_out = jvp(primals, tangents)
+    return [JVPTracer(self, p, t) for p, t in zip(p_out, t_out)]
+
+
+def _jvp_process_custom_vjp_call(self: JVPTrace, fun, fwd, bwd, args, out_store):
+    primals, tangents = [], []
+    for x in args:
+        p, t = self.to_primal_tangent(x)
+        primals.append(p)
+        tangents.append(t)
+    parent = self.parent
+    if all(t is None or type(t) is Zero for t in tangents):
+        with core.set_current_trace(parent):
+            return parent.process_custom_vjp_call(fun, fwd, bwd, primals, out_store)
+    tangents = [Zero.from_primal_value(p) if t is None else t for p, t in zip(primals, tangents)]
+    with core.set_current_trace(parent):
+        out, res = fwd(*primals)
+        out_avals = [core.get_aval(o).to_tangent_aval() for o in out]
+        lin_in = [ad.instantiate_zeros(t) if dtypes.is_inexact(t.aval.dtype) or type(t) is not Zero
+                  else t for t in tangents]
+        is_zero = tuple(type(t) is Zero for t in lin_in)
+        t_out = custom_lin_p.bind(*res, *[t for t in lin_in if type(t) is not Zero],
+                                  num_res=len(res), bwd=bwd, out_avals=tuple(out_avals),
+                                  in_zero=is_zero,
+                                  in_avals=tuple(core.get_aval(p).to_tangent_aval() for p in primals))
+    return [JVPTracer(self, p, t) for p, t in zip(out, t_out)]
+
+
+JVPTrace.process_custom_jvp_call = _jvp_process_custom_jvp_call
+JVPTrace.process_custom_vjp_call = _jvp_process_custom_vjp_call
+
+
+# custom_lin: the tangent map of a custom_vjp function, known only through bwd.
+custom_lin_p = Primitive("custom_lin", multiple_results=True)
+
+
+def _custom_lin_impl(*args, num_res, bwd, out_avals, in_zero, in_avals):
+    raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function.")
+
+
+def _custom_lin_transpose(cts, *args, num_res, bwd, out_avals, in_zero, in_avals):
+    res = args[:num_res]
+    cts_in = bwd(res, list(cts))
+    out = [None] * num_res
+    for z, ct in zip(in_zero, cts_in):
+        if not z:
+            out.append(None if type(ct) is Zero else ct)
+    return out
+
+
+custom_lin_p.impl = _custom_lin_impl
+custom_lin_p.eval_with_arrays = True
+custom_lin_p.abstract_eval = lambda *avals, out_avals, **_: list(out_avals)
+custom_lin_p.transpose = _custom_lin_transpose
+
+
+def _custom_lin_jvp(primals, tangents, **params):
+    raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function.")
+
+
+custom_lin_p.jvp = _custom_lin_jvp
+
+
+# ---------------------------------------------------------------------------
+# Staging: custom_jvp_call / custom_vjp_call equations keep the rules for later
+
+custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
+custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
+
+
+def _stage_fun(fun, args):
+    in_avals = [core.get_aval(x) for x in args]
+    jaxpr, consts, _ = pe.trace_to_jaxpr(lambda *xs: fun(*xs), in_avals)
+    return core.ClosedJaxpr(jaxpr, consts)
+
+
+def _pe_process_custom_jvp_call(self: pe.JaxprTrace, fun, jvp, args, symbolic_zeros):
+    if not self.stage_all and not any(self.is_own(x) for x in args):
+        with core.set_current_trace(self.parent):
+            return self.parent.process_custom_jvp_call(fun, jvp, args, symbolic_zeros)
+    with core.set_current_trace(self):
+        closed = _stage_fun(fun, args)
+    return custom_jvp_call_p.bind(*args, call_jaxpr=closed, jvp_jaxpr_fun=jvp,
+                                  num_consts=0, symbolic_zeros=symbolic_zeros)
+
+
+def _pe_process_custom_vjp_call(self: pe.JaxprTrace, fun, fwd, bwd, args, out_store):
+    if not self.stage_all and not any(self.is_own(x) for x in args):
+        with core.set_current_trace(self.parent):
+            return self.parent.process_custom_vjp_call(fun, fwd, bwd, args, out_store)
+    with core.set_current_trace(self):
+        closed = _stage_fun(fun, args)
+    return custom_vjp_call_p.bind(*args, call_jaxpr=closed, fwd_jaxpr_thunk=fwd, bwd=bwd,
+                                  out_trees=out_store, num_consts=0, symbolic_zeros=False)
+
+
+pe.JaxprTrace.process_custom_jvp_call = _pe_process_custom_jvp_call
+pe.JaxprTrace.process_custom_vjp_call = _pe_process_custom_vjp_call
+
+
+def _call_jaxpr_impl(*args, call_jaxpr, **_):
+    return core.eval_jaxpr(call_jaxpr.jaxpr, call_jaxpr.consts, *args)
+
+
+def _closed_fun(closed):
+    return lambda *xs: core.eval_jaxpr(closed.jaxpr, closed.consts, *xs)
+
+
+for _p in (custom_jvp_call_p, custom_vjp_call_p):
+    _p.impl = _call_jaxpr_impl
+    _p.eval_with_arrays = True
+    _p.abstract_eval = lambda *avals, call_jaxpr, **_: list(call_jaxpr.out_avals)
+
+
+def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp_jaxpr_fun, num_consts,
+                         symbolic_zeros):
+    if not symbolic_zeros:
+        tangents = [_materialize(t) for t in tangents]
+    return jvp_jaxpr_fun(list(primals), list(tangents))
+
+
+def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, fwd_jaxpr_thunk, bwd, out_trees,
+                         num_consts, symbolic_zeros):
+    trace = JVPTrace(core.current_trace())
+    # Reuse the trace rule: wrap as tracers of a throwaway JVP trace.
+    tracers = [JVPTracer(trace, p, t) for p, t in zip(primals, tangents)]
+    outs = _jvp_process_custom_vjp_call(trace, _closed_fun(call_jaxpr), fwd_jaxpr_thunk, bwd,
+                                        tracers, out_trees)
+    trace.invalidate()
+    return [o.primal for o in outs], [o.tangent for o in outs]
+
+
+custom_jvp_call_p.jvp = _custom_jvp_call_jvp
+custom_vjp_call_p.jvp = _custom_vjp_call_jvp
+
+
+# ---------------------------------------------------------------------------
+# Batching: batch the function and its rules together
+
+def _batched(f, axis_size, in_dims):
+    """f (flat in, flat out) vectorised over in_dims; every output batched at axis 0."""
+    def run(*xs):
+        n_out = []
+
+        def counted(*ys):
+            outs = f(*ys)
+            n_out.append(len(outs))
+            return outs
+        return batching.vmap_flat(counted, axis_size, list(in_dims), list(xs),
+                                  lambda: [0] * n_out[0])
+    return run
+
+
+def _float0_zeros(t):
+    return np.zeros(t.aval.shape, dtypes.float0)
+
+
+def _materialize(t):
+    """A concrete tangent or cotangent value (float0 zeros for integer-valued ones)."""
+    if type(t) is Zero:
+        return _float0_zeros(t) if t.aval.dtype == dtypes.float0 else ad.instantiate_zeros(t)
+    return t
+
+
+def _is_float0(t):
+    return (type(t) is Zero and t.aval.dtype == dtypes.float0) or (
+        isinstance(t, np.ndarray) and t.dtype == dtypes.float0)
+
+
+def _batch_process_custom_jvp_call(self: batching.BatchTrace, fun, jvp, args, symbolic_zeros):
+    vals, dims = _unbatch(self, args)
+    if all(d is None for d in dims):
+        with core.set_current_trace(self.parent):
+            return self.parent.process_custom_jvp_call(fun, jvp, vals, symbolic_zeros)
+    size = self.axis_size
+
+    def b_jvp(primals, tangents):
+        n = len(primals)
+
+        def flat(*xs):
+            p, t = jvp(list(xs[:n]), list(xs[n:]))
+            return list(p) + [ad.instantiate_zeros(x) for x in t]
+        t_dims = [None if _is_float0(t) else d for t, d in zip(tangents, dims)]
+        outs = _batched(flat, size, list(dims) + t_dims)(*primals, *map(_materialize, tangents))
+        m = len(outs) // 2
+        return outs[:m], outs[m:]
+
+    with core.set_current_trace(self.parent):
+        outs = self.parent.process_custom_jvp_call(_batched(fun, size, dims), b_jvp, vals,
+                                                   symbolic_zeros)
+    return [batching.BatchTracer(self, o, 0) for o in outs]
+
+
+def _unbatch(trace, args):
+    vals, dims = [], []
+    for x in args:
+        v, d = trace.to_batch_info(x)
+        vals.append(v)
+        dims.append(d)
+    return vals, dims
+
+
+def _batch_process_custom_vjp_call(self: batching.BatchTrace, fun, fwd, bwd, args, out_store):
+    vals, dims = _unbatch(self, args)
+    if all(d is None for d in dims):
+        with core.set_current_trace(self.parent):
+            return self.parent.process_custom_vjp_call(fun, fwd, bwd, vals, out_store)
+    size = self.axis_size
+    n_out = []
+
+    def b_fwd(*xs):
+        def flat(*ys):
+            out, res = fwd(*ys)
+            n_out[:] = [len(out)]
+            return list(out) + list(res)
+        outs = _batched(flat, size, dims)(*xs)
+        return outs[:n_out[0]], outs[n_out[0]:]
+
+    def b_bwd(res, cts):
+        nr = len(res)
+
+        def flat(*ys):
+            return [_materialize(c) for c in bwd(list(ys[:nr]), list(ys[nr:]))]
+        cts_b = [ad.instantiate_zeros(c) for c in cts]
+        outs = _batched(flat, size, [0] * (nr + len(cts_b)))(*res, *cts_b)
+        from purejax._src import lax
+        # an input that was not batched gets the sum of its per-example cotangents
+        return [o if _is_float0(o) else lax.reduce_sum(o, (0,)) if d is None
+                else batching.moveaxis(o, 0, d) for o, d in zip(outs, dims)]
+
+    with core.set_current_trace(self.parent):
+        outs = self.parent.process_custom_vjp_call(_batched(fun, size, dims), b_fwd, b_bwd,
+                                                   vals, out_store)
+    return [batching.BatchTracer(self, o, 0) for o in outs]
+
+
+batching.BatchTrace.process_custom_jvp_call = _batch_process_custom_jvp_call
+batching.BatchTrace.process_custom_vjp_call = _batch_process_custom_vjp_call
+
+
+def _custom_jvp_call_batch(args, dims, *, call_jaxpr, jvp_jaxpr_fun, num_consts, symbolic_zeros):
+    trace = batching.BatchTrace(core.current_trace(), _axis_size(args, dims))
+    tracers = [batching.BatchTracer(trace, a, d) if d is not None else a for a, d in zip(args, dims)]
+    outs = _batch_process_custom_jvp_call(trace, _closed_fun(call_jaxpr), jvp_jaxpr_fun, tracers,
+                                          symbolic_zeros)
+    trace.invalidate()
+    return [o.val for o in outs], [o.batch_dim for o in outs]
+
+
+def _custom_vjp_call_batch(args, dims, *, call_jaxpr, fwd_jaxpr_thunk, bwd, out_trees,
+                           num_consts, symbolic_zeros):
+    trace = batching.BatchTrace(core.current_trace(), _axis_size(args, dims))
+    tracers = [batching.BatchTracer(trace, a, d) if d is not None else a for a, d in zip(args, dims)]
+    outs = _batch_process_custom_vjp_call(trace, _closed_fun(call_jaxpr), fwd_jaxpr_thunk, bwd,
+                                          tracers, out_trees)
+    trace.invalidate()
+    return [o.val for o in outs], [o.batch_dim for o in outs]
+
+
+def _axis_size(args, dims):
+    return next(core.get_aval(a).shape[d] for a, d in zip(args, dims) if d is not None)
+
+
+custom_jvp_call_p.batch = _custom_jvp_call_batch
+custom_vjp_call_p.batch = _custom_vjp_call_batch
+
+
+# ---------------------------------------------------------------------------
+# closure_convert
+
+def closure_convert(fun: Callable, *example_args):
+    """(converted_fun, consts): closed-over float/int arrays hoisted into extra
+    trailing arguments, so a custom_vjp rule can differentiate with respect to them."""
+    from purejax._src.api import _flatten_args, abstractify
+    leaves, in_tree = tu.tree_flatten((example_args, {}))
+    in_avals = [abstractify(x) for x in leaves]
+    store = _Store()
+
+    def flat(*xs):
+        args, kwargs = tu.tree_unflatten(in_tree, list(xs))
+        return _flatten_outputs(fun(*args, **kwargs), store, func_name(fun))
+
+    jaxpr, consts, _ = pe.trace_to_jaxpr(flat, in_avals)
+    hoisted = [c for c in consts if isinstance(c, Tracer) or dtypes.is_inexact(core.get_aval(c).dtype)
+               or dtypes.is_integer(core.get_aval(c).dtype)]
+    if not hoisted:
+        return fun, []
+    const_vals = list(consts)
+    out_tree = store.tree
+
+    def converted(*args_and_consts):
+        args = args_and_consts[:len(args_and_consts) - len(const_vals)]
+        cs = args_and_consts[len(args_and_consts) - len(const_vals):]
+        xs = tu.tree_leaves((args, {}))
+        outs = core.eval_jaxpr(jaxpr, list(cs), *xs)
+        return tu.tree_unflatten(out_tree, outs)
+
+    return converted, const_vals
