@@ -8,3 +8,4 @@ from purejax._src.api import (ShapeDtypeStruct, block_until_ready, device_get, d
 __version__ = "0.1.0"
 from purejax._src.custom_derivatives import closure_convert, custom_jvp, custom_vjp
 from purejax import tree_util, dtypes
+from purejax._src.jit import disable_jit, jit

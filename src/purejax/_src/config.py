@@ -116,6 +116,13 @@ _SPECS: dict[str, _FlagSpec] = {
         "Comma-separated platform names; purejax only has 'cpu'."),
     "jax_traceback_filtering": _FlagSpec(
         "auto", *_TRACEBACK_FILTERING, "How much of purejax's internals to hide in tracebacks."),
+    "purejax_jit_backend": _FlagSpec(
+        "numpy_codegen", *_enum("numpy_codegen", "interpret"),
+        "Backend that jit compiles Jaxprs with: 'numpy_codegen' (generated Python/NumPy "
+        "source) or 'interpret' (the reference interpreter)."),
+    "purejax_dump_generated_code": _bool_flag(
+        "Print the Python source that the numpy_codegen backend generates for each jit "
+        "compilation (env PUREJAX_DUMP_GENERATED_CODE=1)."),
     "jax_numpy_dtype_promotion": _FlagSpec(
         "standard", *_DTYPE_PROMOTION,
         "'standard' uses the promotion lattice; 'strict' forbids implicit promotion "

@@ -165,13 +165,15 @@ class Jaxpr:
 
 
 class ClosedJaxpr:
-    """A Jaxpr together with the values of its constvars."""
-    __slots__ = ("jaxpr", "consts")
+    """A Jaxpr together with the values of its constvars. `side` caches what
+    transformations and backends derive from it (compiled code, JVP Jaxprs...)."""
+    __slots__ = ("jaxpr", "consts", "side")
 
     def __init__(self, jaxpr: Jaxpr, consts: Sequence):
         assert len(jaxpr.constvars) == len(consts)
         self.jaxpr = jaxpr
         self.consts = list(consts)
+        self.side: dict = {}
 
     @property
     def in_avals(self):

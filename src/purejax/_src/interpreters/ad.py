@@ -219,15 +219,26 @@ def linearize_flat(fun: Callable, primals: Sequence, differentiable: Sequence[bo
 # ---------------------------------------------------------------------------
 # Transposition
 
-def backward_pass(jaxpr: core.Jaxpr, consts: Sequence, cts_out: Sequence) -> list:
-    """Cotangents for jaxpr.invars (all linear) given cotangents of its outputs.
+def backward_pass(jaxpr: core.Jaxpr, consts: Sequence, cts_out: Sequence,
+                  args: Sequence | None = None) -> list:
+    """Cotangents for jaxpr.invars given cotangents of its outputs.
 
-    Equations that do not depend on a linear input are evaluated forward first;
-    the rest are walked backwards calling each primitive's transpose rule."""
+    `args` gives, per invar, a known value or an UndefinedPrimal marking it linear
+    (default: all linear). Equations that do not depend on a linear input are
+    evaluated forward first; the rest are walked backwards calling each primitive's
+    transpose rule. Known inputs get Zero cotangents."""
     known: dict = {}
     for v, c in core.zip_checked(jaxpr.constvars, consts):
         known[v] = c
-    linear = set(jaxpr.invars)
+    if args is None:
+        linear = set(jaxpr.invars)
+    else:
+        linear = set()
+        for v, a in core.zip_checked(jaxpr.invars, args):
+            if type(a) is UndefinedPrimal:
+                linear.add(v)
+            else:
+                known[v] = a
     lin_eqns = []
     for eqn in jaxpr.eqns:
         if any(type(v) is not Literal and v in linear for v in eqn.invars):
@@ -256,8 +267,8 @@ def backward_pass(jaxpr: core.Jaxpr, consts: Sequence, cts_out: Sequence) -> lis
         if all(c is None for c in cts):
             continue
         cts = [Zero(v.aval) if c is None else c for v, c in zip(eqn.outvars, cts)]
-        args = [v.val if type(v) is Literal else
-                (UndefinedPrimal(v.aval) if v in linear else known[v]) for v in eqn.invars]
+        eqn_args = [v.val if type(v) is Literal else
+                    (UndefinedPrimal(v.aval) if v in linear else known[v]) for v in eqn.invars]
         rule = eqn.primitive.transpose
         if rule is None:
             raise MissingRuleError(
@@ -265,10 +276,11 @@ def backward_pass(jaxpr: core.Jaxpr, consts: Sequence, cts_out: Sequence) -> lis
                 "reverse-mode differentiation needs the tangent computation to be linear; "
                 "if this comes from a custom_jvp rule, make its tangent output linear in "
                 "the input tangents, or use custom_vjp")
-        cts_in = rule(cts if eqn.primitive.multiple_results else cts[0], *args, **eqn.params)
+        cts_in = rule(cts if eqn.primitive.multiple_results else cts[0], *eqn_args, **eqn.params)
         for v, ct in core.zip_checked(eqn.invars, cts_in):
             write(v, ct)
-    return [ct_env.get(v, Zero(v.aval)) for v in jaxpr.invars]
+    return [ct_env.get(v, Zero(v.aval)) if v in linear else Zero(v.aval.to_tangent_aval())
+            for v in jaxpr.invars]
 
 
 # ---------------------------------------------------------------------------

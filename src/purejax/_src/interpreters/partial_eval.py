@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from purejax._src import core
-from purejax._src.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray,
+from purejax._src.core import (ClosedJaxpr, Jaxpr, JaxprEqn, JaxprEqn, Literal, ShapedArray,
                                Trace, Tracer, Var)
 
 
@@ -83,12 +83,13 @@ class JaxprTrace(Trace):
 
     def process_primitive(self, prim, args, params):
         if not self.stage_all:
-            for x in args:
-                if type(x) is JaxprTracer and x._trace is self:
-                    break
-            else:
+            unknown = [type(x) is JaxprTracer and x._trace is self for x in args]
+            if not any(unknown):
                 with core.set_current_trace(self.parent):
                     return prim.bind(*args, **params)
+            rule = getattr(prim, "partial_eval", None)
+            if rule is not None and not all(unknown):
+                return rule(self, args, unknown, **params)
         invars = [self.to_atom(x) for x in args]
         rule = prim.abstract_eval
         if rule is None:
@@ -146,4 +147,50 @@ def dce_jaxpr(jaxpr: Jaxpr, used_outputs: Sequence[bool] | None = None) -> Jaxpr
     return Jaxpr(jaxpr.constvars, jaxpr.invars, outvars, eqns)
 
 
-__all__ = ["JaxprTrace", "JaxprTracer", "trace_to_jaxpr", "dce_jaxpr", "ClosedJaxpr"]
+def partial_eval_jaxpr(jaxpr: Jaxpr, unknowns: Sequence[bool]):
+    """Split `jaxpr` into a known part and an unknown part.
+
+    Returns (known, unknown, out_unknowns, num_res): `known` maps the known inputs to
+    the known outputs followed by residuals; `unknown` maps residuals followed by the
+    unknown inputs to the unknown outputs. An equation is unknown when any input is.
+    Known outputs needed as unknown (e.g. a known output listed among unknowns) are
+    not produced: callers instantiate what they need.
+    """
+    unknown_vars = {v for v, u in zip(jaxpr.invars, unknowns) if u}
+    known_eqns, unknown_eqns = [], []
+    for eqn in jaxpr.eqns:
+        if any(type(v) is not Literal and v in unknown_vars for v in eqn.invars):
+            unknown_vars.update(eqn.outvars)
+            unknown_eqns.append(eqn)
+        else:
+            known_eqns.append(eqn)
+    out_unknowns = [type(v) is not Literal and v in unknown_vars for v in jaxpr.outvars]
+    defined_unknown = set(v for v, u in zip(jaxpr.invars, unknowns) if u)
+    for eqn in unknown_eqns:
+        defined_unknown.update(eqn.outvars)
+    residuals, seen = [], set()
+    for eqn in unknown_eqns:
+        for v in eqn.invars:
+            if type(v) is not Literal and v not in defined_unknown and v not in seen:
+                seen.add(v)
+                residuals.append(v)
+    for v, u in zip(jaxpr.outvars, out_unknowns):
+        if u and type(v) is not Literal and v not in defined_unknown and v not in seen:
+            seen.add(v)
+            residuals.append(v)
+    # constvars used by unknown equations are residuals too (they are known)
+    known_in = [v for v, u in zip(jaxpr.invars, unknowns) if not u]
+    known = Jaxpr(jaxpr.constvars, known_in,
+                  [v for v, u in zip(jaxpr.outvars, out_unknowns) if not u] + residuals,
+                  known_eqns)
+    res_vars = [Var(v.aval) for v in residuals]
+    sub = dict(zip(residuals, res_vars))
+    unknown_in = [v for v, u in zip(jaxpr.invars, unknowns) if u]
+    unknown = Jaxpr([], res_vars + unknown_in,
+                    [sub.get(v, v) for v, u in zip(jaxpr.outvars, out_unknowns) if u],
+                    [JaxprEqn([sub.get(v, v) if type(v) is not Literal else v for v in e.invars],
+                              e.outvars, e.primitive, e.params) for e in unknown_eqns])
+    return known, unknown, out_unknowns, len(residuals)
+
+
+__all__ = ["partial_eval_jaxpr", "JaxprTrace", "JaxprTracer", "trace_to_jaxpr", "dce_jaxpr", "ClosedJaxpr"]
