@@ -1,0 +1,315 @@
+"""custom_jvp / custom_vjp beyond the seeds: compositions up to depth 3, keyword
+arguments, symbolic zeros, integer arguments, closure_convert, and the errors a rule
+author gets."""
+import itertools
+from functools import partial
+
+import numpy as np
+import pytest
+
+import purejax as jax
+import purejax.numpy as jnp
+from purejax import custom_jvp, custom_vjp, grad, jit, jvp, vjp, vmap
+from purejax._src.custom_derivatives import CustomRuleError
+
+
+@custom_jvp
+def softplus_cj(x):
+    return jnp.log1p(jnp.exp(x))
+
+
+@softplus_cj.defjvp
+def _softplus_cj_jvp(primals, tangents):
+    x, = primals
+    t, = tangents
+    return softplus_cj(x), jax.nn.sigmoid(x) * t
+
+
+@custom_vjp
+def softplus_cv(x):
+    return jnp.log1p(jnp.exp(x))
+
+
+softplus_cv.defvjp(lambda x: (softplus_cv(x), x),
+                   lambda x, g: (jax.nn.sigmoid(x) * g,))
+
+
+def _sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
+TRANSFORMS = {
+    "jit": jit,
+    "vmap": lambda f: (lambda x: jnp.sum(vmap(f)(jnp.stack([x, x * 0.5]))) if jnp.ndim(x) == 0
+                       else vmap(f)(x)),
+    "grad": grad,
+}
+
+
+@pytest.mark.parametrize("fn", [softplus_cj, softplus_cv], ids=["custom_jvp", "custom_vjp"])
+@pytest.mark.parametrize("stack", [s for n in (1, 2, 3) for s in itertools.product(
+    ["jit", "vmap", "grad"], repeat=n)], ids=lambda s: "-".join(s))
+def test_compositions_up_to_depth_3(fn, stack):
+    """Every stack of {jit, vmap, grad} up to depth 3 agrees with the plain function's
+    derivatives (closed forms of softplus)."""
+    def build(base):
+        f = base
+        for name in reversed(stack):
+            f = TRANSFORMS[name](f)
+        return f
+
+    ref = build(lambda x: jnp.log1p(jnp.exp(x)))
+    got = build(fn)
+    x = 0.3
+    np.testing.assert_allclose(got(x), ref(x), rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("fn", [softplus_cj], ids=["custom_jvp"])
+def test_jvp_compositions(fn):
+    x = 0.7
+    _, t = jvp(fn, (x,), (1.,))
+    np.testing.assert_allclose(t, _sig(x), rtol=1e-6)
+    _, t = jvp(jit(fn), (x,), (1.,))
+    np.testing.assert_allclose(t, _sig(x), rtol=1e-6)
+    _, t = jvp(vmap(fn), (jnp.array([x, x]),), (jnp.ones(2),))
+    np.testing.assert_allclose(t, [_sig(x)] * 2, rtol=1e-6)
+    _, t = jvp(grad(fn), (x,), (1.,))
+    np.testing.assert_allclose(t, _sig(x) * (1 - _sig(x)), rtol=1e-5)
+
+
+def test_vjp_of_custom_jvp_and_custom_vjp():
+    for fn in (softplus_cj, softplus_cv):
+        y, pb = vjp(fn, jnp.array([0.1, 2.0]))
+        np.testing.assert_allclose(pb(jnp.ones(2))[0], _sig(np.array([0.1, 2.0])), rtol=1e-6)
+        y, pb = vjp(vmap(fn), jnp.array([0.1, 2.0]))
+        np.testing.assert_allclose(pb(jnp.ones(2))[0], _sig(np.array([0.1, 2.0])), rtol=1e-6)
+
+
+def test_custom_jvp_rule_used_under_vmap_and_jit():
+    calls = []
+
+    @custom_jvp
+    def f(x):
+        return jnp.sin(x)
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        calls.append(1)
+        (x,), (t,) = primals, tangents
+        return f(x), 10. * t  # deliberately not cos: proves the rule is used
+
+    np.testing.assert_allclose(vmap(grad(f))(jnp.arange(3.)), [10.] * 3)
+    np.testing.assert_allclose(jax.jacrev(vmap(f))(jnp.arange(3.)), np.eye(3) * 10)
+    np.testing.assert_allclose(grad(jit(f))(1.), 10.)
+    np.testing.assert_allclose(jit(vmap(grad(f)))(jnp.arange(2.)), [10., 10.])
+    assert calls
+
+
+def test_keyword_arguments_and_defaults():
+    @custom_jvp
+    def f(x, scale=2.0):
+        return x * scale
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        x, scale = primals
+        tx, ts = tangents
+        return f(x, scale), tx * scale + ts * x
+
+    assert float(f(3.)) == 6.0
+    assert float(grad(f)(3.)) == 2.0
+    assert float(grad(lambda x: f(x, scale=5.))(3.)) == 5.0
+    assert float(grad(f, 1)(3., 4.)) == 3.0
+
+    @custom_vjp
+    def g(x, y=1.0):
+        return x * y
+
+    g.defvjp(lambda x, y=1.0: (g(x, y), (x, y)), lambda r, ct: (r[1] * ct, r[0] * ct))
+    assert float(grad(g)(3.)) == 1.0
+    assert float(grad(lambda x: g(x, y=4.))(3.)) == 4.0
+
+
+def test_symbolic_zeros():
+    seen = []
+
+    @custom_jvp
+    def f(x, y):
+        return x * y
+
+    def f_jvp(primals, tangents):
+        x, y = primals
+        tx, ty = tangents
+        seen.append((type(tx).__name__, type(ty).__name__))
+        out = x * y
+        t = 0.
+        if type(tx).__name__ != "Zero":
+            t = t + tx * y
+        if type(ty).__name__ != "Zero":
+            t = t + x * ty
+        return out, t
+
+    f.defjvp(f_jvp, symbolic_zeros=True)
+    assert float(grad(f)(2., 3.)) == 3.0
+    assert seen[-1][1] == "Zero" and seen[-1][0] != "Zero"
+
+
+def test_integer_arguments_take_none_or_float0():
+    @custom_vjp
+    def scale(x, n):
+        return x * n
+
+    scale.defvjp(lambda x, n: (scale(x, n), n), lambda n, g: (g * n, None))
+    assert float(grad(scale)(2., 3)) == 3.0
+
+    scale.defvjp(lambda x, n: (scale(x, n), n),
+                 lambda n, g: (g * n, np.zeros((), jax.dtypes.float0)))
+    assert float(grad(scale)(2., 3)) == 3.0
+
+    @custom_jvp
+    def index_scale(x, i):
+        return x * i
+
+    @index_scale.defjvp
+    def _jvp(primals, tangents):
+        (x, i), (tx, ti) = primals, tangents
+        assert ti.dtype == jax.dtypes.float0
+        return index_scale(x, i), tx * i
+
+    assert float(grad(index_scale)(2., 5)) == 5.0
+
+
+def test_none_cotangents_at_any_depth():
+    @custom_vjp
+    def f(d):
+        return d["a"] * d["b"][0]
+
+    f.defvjp(lambda d: (f(d), d), lambda d, g: ({"a": g * d["b"][0], "b": None},))
+    out = grad(f)({"a": 2., "b": (3., 4.)})
+    assert float(out["a"]) == 3.0 and float(out["b"][0]) == 0.0 and float(out["b"][1]) == 0.0
+
+
+def test_nondiff_argnums_traced_value_raises():
+    @partial(custom_jvp, nondiff_argnums=(0,))
+    def f(n, x):
+        return x * n
+
+    f.defjvp(lambda n, p, t: (f(n, *p), t[0] * n))
+    with pytest.raises(TypeError, match="nondiff_argnums.*argument 0|argument 0.*nondiff_argnums"):
+        jit(lambda n, x: f(n, x))(2., 3.)
+    assert float(f(2., 3.)) == 6.0
+
+
+def test_closure_convert():
+    def outer(a):
+        c = jnp.array([1., 2.]) * a
+
+        def inner(x):
+            return jnp.sum(x * c)
+        converted, consts = jax.closure_convert(inner, jnp.ones(2))
+        return converted(jnp.ones(2), *consts), consts
+
+    val, consts = outer(3.)
+    assert float(val) == 9.0 and len(consts) == 1
+    np.testing.assert_allclose(consts[0], [3., 6.])
+    g = grad(lambda a: outer(a)[0])(3.)
+    assert float(g) == 3.0
+
+
+# --- errors written for rule authors -----------------------------------------------
+
+def test_rule_returns_wrong_structure():
+    @custom_jvp
+    def f(x):
+        return x
+
+    @f.defjvp
+    def bad_rule(primals, tangents):
+        return primals[0]
+
+    with pytest.raises(CustomRuleError, match="bad_rule.*pair") as e:
+        grad(f)(1.)
+    assert "test_custom_derivatives.py" in str(e.value)
+
+    @f.defjvp
+    def bad_tree(primals, tangents):
+        return primals[0], (tangents[0], tangents[0])
+
+    with pytest.raises(CustomRuleError, match="different structures"):
+        grad(f)(1.)
+
+
+def test_rule_returns_wrong_shape_or_dtype():
+    @custom_jvp
+    def f(x):
+        return x * 2
+
+    @f.defjvp
+    def bad_shape(primals, tangents):
+        return f(primals[0]), jnp.ones(3)
+
+    with pytest.raises(CustomRuleError, match=r"shape \(3,\).*\(\)"):
+        grad(f)(1.)
+
+    @f.defjvp
+    def bad_dtype(primals, tangents):
+        return f(primals[0]), jnp.ones((), jnp.int32)
+
+    with pytest.raises(CustomRuleError, match="dtype int32"):
+        grad(f)(1.)
+
+
+def test_bwd_errors():
+    @custom_vjp
+    def f(x, y):
+        return x * y
+
+    f.defvjp(lambda x, y: (f(x, y), (x, y)), lambda res, g: g)
+    with pytest.raises(CustomRuleError, match="bare"):
+        grad(f)(1., 2.)
+    f.defvjp(lambda x, y: (f(x, y), (x, y)), lambda res, g: (g,))
+    with pytest.raises(CustomRuleError, match="returned 1 cotangents.*2 differentiable"):
+        grad(f)(1., 2.)
+    f.defvjp(lambda x, y: (f(x, y), (x, y)), lambda res, g: (jnp.ones(2), g))
+    with pytest.raises(CustomRuleError, match=r"shape \(2,\)"):
+        grad(f)(1., 2.)
+    f.defvjp(lambda x, y: (f(x, y), (x, y)), lambda res, g: ((g, g), g))
+    with pytest.raises(CustomRuleError, match="structure"):
+        grad(f)(1., 2.)
+    f.defvjp(lambda x, y: f(x, y), lambda res, g: (g, g))
+    with pytest.raises(CustomRuleError, match="fwd.*pair"):
+        grad(f)(1., 2.)
+
+
+def test_no_rule_defined():
+    @custom_jvp
+    def f(x):
+        return x
+
+    assert float(f(2.)) == 2.0  # fine without differentiation
+    with pytest.raises(AttributeError, match="No JVP defined"):
+        grad(f)(1.)
+
+    @custom_vjp
+    def g(x):
+        return x
+
+    assert float(g(2.)) == 2.0
+    with pytest.raises(AttributeError, match="No VJP defined"):
+        grad(g)(1.)
+
+
+def test_nonlinear_custom_jvp_rule_fails_in_reverse_mode():
+    @custom_jvp
+    def f(x):
+        return jnp.sin(x)
+
+    @f.defjvp
+    def nonlinear(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return f(x), jnp.sin(t)  # not linear in t
+
+    _, t = jvp(f, (1.,), (0.5,))  # forward mode is fine
+    np.testing.assert_allclose(t, np.sin(0.5), rtol=1e-6)
+    with pytest.raises(NotImplementedError, match="linear"):
+        grad(f)(1.)
