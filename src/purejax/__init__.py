@@ -9,3 +9,5 @@ __version__ = "0.1.0"
 from purejax._src.custom_derivatives import closure_convert, custom_jvp, custom_vjp
 from purejax import tree_util, dtypes
 from purejax._src.jit import disable_jit, jit
+from purejax._src.callback import pure_callback
+from purejax import custom_batching
