@@ -310,7 +310,9 @@ class EvalTrace(Trace):
             elif isinstance(x, Tracer):
                 _raise_escaped(x)
             elif t is np.ndarray or isinstance(x, np.generic):
-                vals.append(x)
+                # canonical dtype, and never a view of a buffer the user may mutate
+                v = dtypes.coerce_to_array(x)
+                vals.append(v.copy() if v is x and t is np.ndarray and x.flags.writeable else v)
                 weak.append(False)
             else:
                 vals.append(dtypes.coerce_to_array(x))

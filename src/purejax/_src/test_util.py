@@ -76,8 +76,12 @@ def _assert_close(a, b, atol, rtol, err_msg):
 def numerical_jvp(f: Callable, primals: Sequence, tangents: Sequence, eps: float):
     plus = f(*_add_scaled(tuple(primals), tuple(tangents), eps))
     minus = f(*_add_scaled(tuple(primals), tuple(tangents), -eps))
-    return tu.tree_map(lambda p, m: (np.asarray(p, np.result_type(np.asarray(p), np.float64))
-                                     - np.asarray(m)) / (2 * eps), plus, minus)
+    def diff(p, m):
+        p, m = np.asarray(p), np.asarray(m)
+        if not np.issubdtype(p.dtype, np.inexact):
+            return np.zeros(p.shape, dtypes.float0)
+        return (p.astype(np.result_type(p, np.float64)) - m) / (2 * eps)
+    return tu.tree_map(diff, plus, minus)
 
 
 def check_jvp(f: Callable, primals: Sequence, *, atol=None, rtol=None, eps=None, rng=None,

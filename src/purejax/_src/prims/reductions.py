@@ -1,13 +1,17 @@
-"""Reductions over axes: reduce_sum, reduce_max, reduce_min, reduce_prod,
-reduce_and, reduce_or, argmax, argmin."""
+"""Reductions over axes (reduce_sum, reduce_max, reduce_min, reduce_prod,
+reduce_and, reduce_or, reduce_xor, argmax, argmin) and the cumulative scans
+(cumsum, cumprod, cummax, cummin, cumlogsumexp)."""
 from __future__ import annotations
 
 import numpy as np
 
-from purejax._src import core
+from purejax._src import core, dtypes
 from purejax._src.core import Primitive, ShapedArray
-from purejax._src.interpreters import ad, batching
-from purejax._src.prims._util import check_dtype, is_number
+from purejax._src.interpreters import ad
+from purejax._src.prims import elementwise as ew
+from purejax._src.prims.shape import validate_eagerly
+from purejax._src.prims._util import (check_dtype, is_any, is_float, is_int, is_int_or_bool,
+                                      is_number, no_weak)
 
 
 def _reduced_shape(name, shape, axes):
@@ -30,36 +34,380 @@ def _reduce_batch(prim):
     return rule
 
 
+def _canonical_axes(axes, ndim):
+    return tuple(int(a) + ndim if int(a) < 0 else int(a) for a in axes)
+
+
+def _kept_dims(ndim, axes):
+    return tuple(i for i in range(ndim) if i not in axes)
+
+
+def _reduction(name, impl, accepted):
+    """A reduction primitive with the shared shape rule (result keeps the weak type)
+    and batching rule; derivative rules are left to each block."""
+    p = Primitive(name)
+    p.impl = impl
+
+    def abstract_eval(x, *, axes):
+        check_dtype(name, accepted, x.dtype)
+        return ShapedArray(_reduced_shape(name, x.shape, axes), x.dtype, x.weak_type)
+
+    p.abstract_eval = abstract_eval
+    p.batch = _reduce_batch(p)
+    return p
+
+
 # --- reduce_sum: linear -----------------------------------------------------
-reduce_sum_p = Primitive("reduce_sum")
-reduce_sum_p.impl = lambda x, *, axes: np.sum(x, axis=axes, dtype=x.dtype)
-
-
-def _reduce_sum_abstract(x, *, axes):
-    check_dtype("reduce_sum", is_number, x.dtype)
-    return ShapedArray(_reduced_shape("reduce_sum", x.shape, axes), x.dtype, x.weak_type)
+reduce_sum_p = _reduction("reduce_sum", lambda x, *, axes: np.sum(x, axis=axes, dtype=x.dtype),
+                          is_number)
 
 
 def _reduce_sum_transpose(ct, x, *, axes):
     from purejax._src.prims.shape import broadcast_in_dim
     shape = x.aval.shape
-    kept = tuple(i for i in range(len(shape)) if i not in axes)
-    return [broadcast_in_dim(ct, shape, kept)]
+    return [broadcast_in_dim(ct, shape, _kept_dims(len(shape), axes))]
 
 
-reduce_sum_p.abstract_eval = _reduce_sum_abstract
 ad.deflinear(reduce_sum_p, _reduce_sum_transpose)
-reduce_sum_p.batch = _reduce_batch(reduce_sum_p)
 
 
 def reduce_sum(x, axes):
-    axes = tuple(int(a) for a in axes)
+    axes = _canonical_axes(axes, core.get_aval(x).ndim)
     if not axes:
         return x
     return reduce_sum_p.bind(x, axes=axes)
 
 
+# --- reduce_max, reduce_min: ties share the derivative equally ----------------
+# As JAX's "chooser" rule: the tangent is the mean of the input tangents at every
+# position that attains the extremum. A NaN extremum matches nothing: 0/0 = NaN.
+def _identity_max(dt):
+    dt = np.dtype(dt)
+    if dt == np.bool_:
+        return False
+    return -np.inf if np.issubdtype(dt, np.inexact) else np.iinfo(dt).min
+
+
+def _identity_min(dt):
+    dt = np.dtype(dt)
+    if dt == np.bool_:
+        return True
+    return np.inf if np.issubdtype(dt, np.inexact) else np.iinfo(dt).max
+
+
+def _chooser_jvp(prim):
+    def jvp(primals, tangents, *, axes):
+        from purejax._src.prims.shape import broadcast_in_dim, convert_element_type
+        (x,), (t,) = primals, tangents
+        ans = prim.bind(x, axes=axes)
+        shape = core.get_aval(x).shape
+        ans_b = broadcast_in_dim(ans, shape, _kept_dims(len(shape), axes))
+        where = convert_element_type(ew.eq(x, ans_b), core.get_aval(t).dtype)
+        counts = reduce_sum(where, axes)
+        return ans, ew.div(reduce_sum(ew.mul(t, where), axes), counts)
+    return jvp
+
+
+reduce_max_p = _reduction(
+    "reduce_max", lambda x, *, axes: np.max(x, axis=axes, initial=_identity_max(x.dtype)),
+    is_any)
+reduce_max_p.jvp = _chooser_jvp(reduce_max_p)
+
+
+def reduce_max(operand, axes):
+    axes = _canonical_axes(axes, core.get_aval(operand).ndim)
+    if not axes:
+        return operand
+    return reduce_max_p.bind(operand, axes=axes)
+
+
+reduce_min_p = _reduction(
+    "reduce_min", lambda x, *, axes: np.min(x, axis=axes, initial=_identity_min(x.dtype)),
+    is_any)
+reduce_min_p.jvp = _chooser_jvp(reduce_min_p)
+
+
+def reduce_min(operand, axes):
+    axes = _canonical_axes(axes, core.get_aval(operand).ndim)
+    if not axes:
+        return operand
+    return reduce_min_p.bind(operand, axes=axes)
+
+
+# --- reduce_prod: JVP by exclusive products (no division, exact at zeros) -------
+reduce_prod_p = _reduction("reduce_prod",
+                           lambda x, *, axes: np.prod(x, axis=axes, dtype=x.dtype), is_number)
+
+
+def _reduce_prod_jvp(primals, tangents, *, axes):
+    # d prod(x) = sum_i t_i * prod_{j != i} x_j. The product of the others is
+    # (exclusive prefix product) * (exclusive suffix product), built from cumprods,
+    # so zeros need no special case and higher derivatives stay exact.
+    from purejax._src.prims.shape import pad, reshape, transpose
+    (x,), (t,) = primals, tangents
+    ans = reduce_prod_p.bind(x, axes=axes)
+    aval = core.get_aval(x)
+    kept = _kept_dims(aval.ndim, axes)
+    perm = kept + tuple(axes)
+    flat_shape = tuple(aval.shape[i] for i in kept) + (
+        int(np.prod([aval.shape[a] for a in axes], dtype=np.int64)),)
+    xs = reshape(transpose(x, perm), flat_shape)
+    ts = reshape(transpose(t, perm), flat_shape)
+    last = len(flat_shape) - 1
+    one = _scalar_one(xs)
+    shift_right = tuple((1, -1, 0) if i == last else (0, 0, 0) for i in range(last + 1))
+    shift_left = tuple((-1, 1, 0) if i == last else (0, 0, 0) for i in range(last + 1))
+    before = pad(cumprod(xs, last), one, shift_right)
+    after = pad(cumprod(xs, last, reverse=True), one, shift_left)
+    others = ew.mul(before, after)
+    return ans, reduce_sum(ew.mul(ts, others), (last,))
+
+
+def _scalar_one(x):
+    from purejax._src.prims.shape import full_like
+    return full_like(x, 1, shape=())
+
+
+reduce_prod_p.jvp = _reduce_prod_jvp
+
+
+def reduce_prod(operand, axes):
+    axes = _canonical_axes(axes, core.get_aval(operand).ndim)
+    if not axes:
+        return operand
+    return reduce_prod_p.bind(operand, axes=axes)
+
+
+# --- reduce_and, reduce_or, reduce_xor: bool (logical) or int (bitwise) ------------
+reduce_and_p = _reduction("reduce_and",
+                          lambda x, *, axes: np.bitwise_and.reduce(x, axis=axes), is_int_or_bool)
+reduce_or_p = _reduction("reduce_or",
+                         lambda x, *, axes: np.bitwise_or.reduce(x, axis=axes), is_int_or_bool)
+reduce_xor_p = _reduction("reduce_xor",
+                          lambda x, *, axes: np.bitwise_xor.reduce(x, axis=axes), is_int_or_bool)
+for _p in (reduce_and_p, reduce_or_p, reduce_xor_p):
+    ad.defjvp_zero(_p)  # integer-valued: only float0 tangents ever reach it
+
+
+def reduce_and(operand, axes):
+    axes = _canonical_axes(axes, core.get_aval(operand).ndim)
+    return reduce_and_p.bind(operand, axes=axes) if axes else operand
+
+
+def reduce_or(operand, axes):
+    axes = _canonical_axes(axes, core.get_aval(operand).ndim)
+    return reduce_or_p.bind(operand, axes=axes) if axes else operand
+
+
+def reduce_xor(operand, axes):
+    axes = _canonical_axes(axes, core.get_aval(operand).ndim)
+    return reduce_xor_p.bind(operand, axes=axes) if axes else operand
+
+
+# --- argmax, argmin: first index of the extremum; a NaN counts as the extremum -----
+# NumPy's argmax/argmin already return the first NaN's index, as JAX does.
+def _argminmax(name, np_fn):
+    p = Primitive(name)
+    p.impl = lambda x, *, axes, index_dtype: np_fn(x, axis=axes[0]).astype(index_dtype)
+
+    def abstract_eval(x, *, axes, index_dtype):
+        check_dtype(name, is_any, x.dtype)
+        check_dtype(f"{name} (index_dtype)", is_int, index_dtype)
+        if len(axes) != 1:
+            raise ValueError(f"{name} takes exactly one axis, got axes={axes}")
+        shape = _reduced_shape(name, x.shape, axes)
+        if x.shape[axes[0]] == 0:
+            raise ValueError(f"{name} requires a non-empty reduction dimension: operand shape "
+                             f"{x.shape}, axis {axes[0]}")
+        return ShapedArray(shape, np.dtype(index_dtype), False)
+
+    p.abstract_eval = abstract_eval
+    p.weak_type_rule = no_weak
+    p.batch = _reduce_batch(p)
+    ad.defjvp_zero(p)
+    return p
+
+
+argmax_p = _argminmax("argmax", np.argmax)
+argmin_p = _argminmax("argmin", np.argmin)
+
+
+def argmax(operand, axis: int, index_dtype):
+    axis = _canonical_axes((axis,), core.get_aval(operand).ndim)
+    return argmax_p.bind(operand, axes=axis, index_dtype=dtypes.canonicalize_dtype(index_dtype))
+
+
+def argmin(operand, axis: int, index_dtype):
+    axis = _canonical_axes((axis,), core.get_aval(operand).ndim)
+    return argmin_p.bind(operand, axes=axis, index_dtype=dtypes.canonicalize_dtype(index_dtype))
+
+
+# --- lax.reduce: the monoids that have a dedicated reduction primitive ------------------
+def _monoid_reducer(computation, init, dtype):
+    init = np.asarray(core.concrete_or_error(init, "the init_value of lax.reduce"))
+    table = [(ew.add, 0, reduce_sum), (ew.mul, 1, reduce_prod),
+             (ew.max, _identity_max(dtype), reduce_max), (ew.min, _identity_min(dtype), reduce_min)]
+    for fn, identity, reducer in table:
+        if computation is fn and init.shape == () and init == identity:
+            return reducer
+    return None
+
+
+def reduce(operands, init_values, computation, dimensions):
+    """lax.reduce for a single operand whose (computation, init_value) is one of the
+    monoids (add, 0), (mul, 1), (max, -inf or the dtype's minimum), (min, +inf or the
+    dtype's maximum); those are exactly JAX's dedicated reductions, which carry the
+    derivative and batching rules. Other reducers are not supported."""
+    single = not isinstance(operands, (tuple, list))
+    ops = [operands] if single else list(operands)
+    inits = [init_values] if not isinstance(init_values, (tuple, list)) else list(init_values)
+    if len(ops) != 1 or len(inits) != 1:
+        raise NotImplementedError("lax.reduce: variadic reductions are not supported; reduce "
+                                  "each operand separately")
+    dtype = core.get_aval(ops[0]).dtype
+    reducer = _monoid_reducer(computation, inits[0], dtype)
+    if reducer is None:
+        raise NotImplementedError(
+            "lax.reduce supports only the monoids (lax.add, 0), (lax.mul, 1), (lax.max, -inf) "
+            "and (lax.min, +inf); use reduce_sum/reduce_prod/reduce_max/reduce_min or "
+            "express the reduction with those")
+    out = reducer(ops[0], tuple(dimensions))
+    return out if single else [out]
+
+
+# --- cumulative scans: cumsum (linear), cumprod, cummax, cummin, cumlogsumexp --------
+# The non-linear scans differentiate, as in JAX, through an associative scan written
+# with lax ops: the JVP is the JVP of that scan, so it is exact at zeros (cumprod),
+# splits ties the way the pairwise max does (cummax/cummin), and is differentiable
+# again for higher orders.
+def _assoc_scan(combine, x, axis, reverse):
+    """Inclusive prefix scan by recursive doubling (log2(n) combine steps)."""
+    from purejax._src.prims.indexing import slice_in_dim
+    from purejax._src.prims.shape import concatenate, rev
+    n = core.get_aval(x).shape[axis]
+    if reverse:
+        x = rev(x, (axis,))
+    step = 1
+    while step < n:
+        head = slice_in_dim(x, 0, step, 1, axis)
+        tail = combine(slice_in_dim(x, 0, n - step, 1, axis), slice_in_dim(x, step, n, 1, axis))
+        x = concatenate([head, tail], axis)
+        step *= 2
+    return rev(x, (axis,)) if reverse else x
+
+
+def _logaddexp(a, b):
+    m = ew.max(a, b)
+    return ew.add(m, ew.log(ew.add(ew.exp(ew.sub(a, m)), ew.exp(ew.sub(b, m)))))
+
+
+def _min(a, b):
+    return ew.neg(ew.max(ew.neg(a), ew.neg(b)))
+
+
+def _along_axis(np_accumulate):
+    def impl(x, *, axis, reverse):
+        if reverse:
+            return np.flip(np_accumulate(np.flip(x, axis), axis), axis)
+        return np_accumulate(x, axis)
+    return impl
+
+
+def _cumulative(name, np_accumulate, accepted):
+    p = Primitive(name)
+    p.impl = _along_axis(np_accumulate)
+
+    def abstract_eval(x, *, axis, reverse):
+        check_dtype(name, accepted, x.dtype)
+        if not 0 <= axis < x.ndim:
+            raise ValueError(f"{name}: axis {axis} is out of bounds for an operand of rank "
+                             f"{x.ndim}")
+        return x
+
+    def batch(args, dims, *, axis, reverse):
+        (x,), (d,) = args, dims
+        return p.bind(x, axis=axis + (axis >= d), reverse=reverse), d
+
+    p.abstract_eval = abstract_eval
+    p.batch = batch
+    return p
+
+
+def _scan_jvp(prim, combine):
+    def jvp(primals, tangents, *, axis, reverse):
+        (x,), (t,) = primals, tangents
+        out = prim.bind(x, axis=axis, reverse=reverse)
+        _, (t_out,) = ad.jvp_flat(lambda y: [_assoc_scan(combine, y, axis, reverse)], [x], [t])
+        return out, t_out
+    return jvp
+
+
+cumsum_p = _cumulative("cumsum", lambda x, axis: np.cumsum(x, axis, dtype=x.dtype), is_number)
+ad.deflinear(cumsum_p, lambda ct, x, *, axis, reverse: [cumsum(ct, axis, not reverse)])
+
+cumprod_p = _cumulative("cumprod", lambda x, axis: np.cumprod(x, axis, dtype=x.dtype),
+                        is_number)
+cumprod_p.jvp = _scan_jvp(cumprod_p, ew.mul)
+
+cummax_p = _cumulative("cummax", np.maximum.accumulate, is_number)
+cummax_p.jvp = _scan_jvp(cummax_p, ew.max)
+
+cummin_p = _cumulative("cummin", np.minimum.accumulate, is_number)
+cummin_p.jvp = _scan_jvp(cummin_p, _min)
+
+cumlogsumexp_p = _cumulative("cumlogsumexp", np.logaddexp.accumulate, is_float)
+cumlogsumexp_p.jvp = _scan_jvp(cumlogsumexp_p, _logaddexp)
+
+
+def _cum_fn(prim):
+    def fn(operand, axis: int = 0, reverse: bool = False):
+        nd = core.get_aval(operand).ndim
+        axis = int(axis) + nd if int(axis) < 0 else int(axis)
+        return prim.bind(operand, axis=axis, reverse=bool(reverse))
+    fn.__name__ = prim.name
+    fn.__doc__ = f"Inclusive {prim.name} along `axis` (from the end when reverse=True)."
+    return fn
+
+
+cumsum = _cum_fn(cumsum_p)
+cumprod = _cum_fn(cumprod_p)
+cummax = _cum_fn(cummax_p)
+cummin = _cum_fn(cummin_p)
+cumlogsumexp = _cum_fn(cumlogsumexp_p)
+
+validate_eagerly(reduce_sum_p, reduce_max_p, reduce_min_p, reduce_prod_p, reduce_and_p,
+                 reduce_or_p, reduce_xor_p, argmax_p, argmin_p, cumsum_p, cumprod_p, cummax_p,
+                 cummin_p, cumlogsumexp_p)
+
+
 __all__ = [
+    "reduce",
+    "argmax",
+    "argmax_p",
+    "argmin",
+    "argmin_p",
+    "cumlogsumexp",
+    "cumlogsumexp_p",
+    "cummax",
+    "cummax_p",
+    "cummin",
+    "cummin_p",
+    "cumprod",
+    "cumprod_p",
+    "cumsum",
+    "cumsum_p",
+    "reduce_and",
+    "reduce_and_p",
+    "reduce_max",
+    "reduce_max_p",
+    "reduce_min",
+    "reduce_min_p",
+    "reduce_or",
+    "reduce_or_p",
+    "reduce_prod",
+    "reduce_prod_p",
     "reduce_sum",
     "reduce_sum_p",
+    "reduce_xor",
+    "reduce_xor_p",
 ]
