@@ -200,7 +200,7 @@ def test_generated_code_is_inspectable():
 def test_backends_agree_on_a_corpus():
     fns = [
         lambda x: jnp.sum(jnp.exp(-x ** 2)),
-        lambda x: jnp.log1p(jnp.abs(x)) * jnp.cos(x),
+        lambda x: jnp.sum(jnp.log1p(jnp.abs(x)) * jnp.cos(x)),
         lambda x: jnp.dot(x, x) / (1 + jnp.max(x)),
         lambda x: jnp.where(x > 0, x, 0.1 * x).mean(),
     ]

@@ -403,8 +403,10 @@ def test_custom_vjp_debugger_in_bwd(monkeypatch):
         return jnp.sin(y)
 
     jax.grad(foo)(3.)
-    assert repr(seen["x"]) == "Array(9., dtype=float32)"
-    assert repr(seen["g"]) == "Array(-0.91113025, dtype=float32)"
+    # The seed's transcript predates weak-type reprs; JAX 0.10 prints
+    # `Array(9., dtype=float32, weak_type=True)` here, as purejax does.
+    assert repr(seen["x"]).startswith("Array(9., dtype=float32")
+    assert repr(seen["g"]).startswith("Array(-0.91113025, dtype=float32")
 
 
 # --- seed 001: pytrees ----------------------------------------------------------

@@ -10,7 +10,7 @@ from purejax import grad, jit, jvp, vmap
 def loop(f, *args, in_axes=0):
     axes = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
     n = next(np.shape(a)[ax] for a, ax in zip(args, axes) if ax is not None)
-    return np.stack([np.asarray(f(*[a if ax is None else np.take(a, i, axis=ax)
+    return np.stack([np.asarray(f(*[a if ax is None else np.take(np.asarray(a), i, axis=ax)
                                     for a, ax in zip(args, axes)])) for i in range(n)])
 
 

@@ -316,46 +316,50 @@ def _check_bwd_output(result, bwd, name, diff, in_tree, primal_leaves):
                               f"{len(diff)} differentiable arguments (nondiff_argnums excluded).")
     flat = []
     for i, (ct, arg) in enumerate(zip(result, diff)):
-        arg_leaves, arg_tree = tu.tree_flatten(arg)
-        if ct is None:
-            flat.extend(Zero(core.get_aval(a).to_tangent_aval()) for a in arg_leaves)
-            continue
+        arg_leaves = tu.tree_leaves(arg)
+        # None stands for zeros of a whole subtree, at any depth
+        ct_leaves, ct_tree = tu.tree_flatten(ct, is_leaf=lambda x: x is None)
         try:
-            ct_parts = arg_tree.flatten_up_to(ct) if arg_tree.num_leaves else []
+            arg_parts = ct_tree.flatten_up_to(arg)
         except ValueError:
-            ct_parts = None
-        if ct_parts is None:
+            arg_parts = None
+        if arg_parts is None or any(c is not None and tu.tree_structure(a).num_leaves != 1
+                                    for c, a in zip(ct_leaves, arg_parts)):
             raise CustomRuleError(
                 f"{who}: cotangent {i} has structure {tu.tree_structure(ct)} but argument {i} "
-                f"has structure {arg_tree}; they must match (None may stand for zeros at any "
-                "level).")
-        for j, (c, a) in enumerate(zip(ct_parts, arg_leaves)):
-            aval = core.get_aval(a)
-            expected = dtypes.tangent_dtype(aval.dtype)
-            leaves_c = tu.tree_leaves(c)
-            if c is None or not leaves_c:
-                flat.append(Zero(aval.to_tangent_aval()))
+                f"has structure {tu.tree_structure(arg)}; they must match (None may stand for "
+                "zeros of any subtree).")
+        for j, (c, a) in enumerate(zip(ct_leaves, arg_parts)):
+            if c is None:
+                flat.extend(Zero(core.get_aval(x).to_tangent_aval()) for x in tu.tree_leaves(a))
                 continue
-            if isinstance(c, (np.ndarray, np.generic)) and c.dtype == dtypes.float0:
-                flat.append(Zero(aval.to_tangent_aval()))
-                continue
-            c_aval = core.get_aval(c)
-            if c_aval.shape != aval.shape:
-                raise CustomRuleError(f"{who}: cotangent for argument {i} (leaf {j}) has shape "
-                                      f"{c_aval.shape} but the primal has shape {aval.shape}.")
-            if expected == dtypes.float0:
-                flat.append(Zero(aval.to_tangent_aval()))
-                continue
-            if c_aval.dtype != expected:
-                if c_aval.weak_type or dtypes.is_python_scalar(c) or (
-                        dtypes.is_inexact(c_aval.dtype) and dtypes.is_inexact(expected)):
-                    from purejax._src.prims.shape import convert_element_type
-                    c = convert_element_type(c, expected, aval.weak_type)
-                else:
-                    raise CustomRuleError(f"{who}: cotangent for argument {i} (leaf {j}) has "
-                                          f"dtype {c_aval.dtype.name}, expected {expected.name}.")
-            flat.append(c)
+            aval = core.get_aval(tu.tree_leaves(a)[0])
+            flat.append(_check_ct_leaf(who, i, j, c, aval))
+    assert len(flat) == len(primal_leaves)
     return flat
+
+
+def _check_ct_leaf(who, i, j, c, aval):
+    expected = dtypes.tangent_dtype(aval.dtype)
+    if isinstance(c, (np.ndarray, np.generic)) and c.dtype == dtypes.float0:
+        return Zero(aval.to_tangent_aval())
+    if not _is_valueish(c):
+        raise CustomRuleError(f"{who}: cotangent for argument {i} (leaf {j}) is a "
+                              f"{type(c).__name__}, not an array.")
+    c_aval = core.get_aval(c)
+    if c_aval.shape != aval.shape:
+        raise CustomRuleError(f"{who}: cotangent for argument {i} (leaf {j}) has shape "
+                              f"{c_aval.shape} but the primal has shape {aval.shape}.")
+    if expected == dtypes.float0:
+        return Zero(aval.to_tangent_aval())
+    if c_aval.dtype != expected:
+        if c_aval.weak_type or dtypes.is_python_scalar(c) or (
+                dtypes.is_inexact(c_aval.dtype) and dtypes.is_inexact(expected)):
+            from purejax._src.prims.shape import convert_element_type
+            return convert_element_type(c, expected, aval.weak_type)
+        raise CustomRuleError(f"{who}: cotangent for argument {i} (leaf {j}) has dtype "
+                              f"{c_aval.dtype.name}, expected {expected.name}.")
+    return c
 
 
 # ---------------------------------------------------------------------------

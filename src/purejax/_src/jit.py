@@ -277,6 +277,8 @@ class JitWrapped:
         functools.update_wrapper(self, fun)
         self._fun = fun
         self._name = func_name(fun)
+        # the staged call's name, as JAX shows it: the function's __name__
+        self._short_name = getattr(fun, "__name__", self._name)
         self._static_argnums, self._static_argnames = _infer_static(
             fun, static_argnums, static_argnames)
         self._cache: dict = {}
@@ -357,7 +359,7 @@ class JitWrapped:
                 for o, w in zip(outs, entry.out_weak)])
         vals = [x if isinstance(x, (Array, Tracer)) else
                 Array(_raw(x, s[1]), s[2]) for x, s in zip(leaves, sigs)]
-        outs = pjit_p.bind(*entry.consts_hoisted, *vals, jaxpr=entry.closed, name=self._name)
+        outs = pjit_p.bind(*entry.consts_hoisted, *vals, jaxpr=entry.closed, name=self._short_name)
         return tu.tree_unflatten(entry.out_tree, outs)
 
     def _bad_arg(self, i, x, dyn_args, dyn_kwargs):
