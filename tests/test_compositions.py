@@ -110,7 +110,11 @@ def x64():
     jax.config.update("jax_enable_x64", prev)
 
 
-@pytest.mark.parametrize("name", sorted(CORPUS))
+# stop_gradient deliberately disagrees with finite differences
+NOT_FD = {"stop_gradient"}
+
+
+@pytest.mark.parametrize("name", sorted(set(CORPUS) - NOT_FD))
 def test_corpus_derivatives_match_finite_differences(name, x64):
     f = CORPUS[name]
     check_grads(lambda x: f(x), (np.array([0.3, -0.7, 1.1]),), order=2)
