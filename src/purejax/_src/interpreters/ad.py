@@ -400,3 +400,14 @@ add_any_p = core.Primitive("add_any")
 add_any_p.def_impl(lambda x, y: np.add(x, y))
 add_any_p.def_abstract_eval(lambda x, y: ShapedArray(x.shape, x.dtype, x.weak_type and y.weak_type))
 deflinear(add_any_p, lambda ct, x, y: [ct, ct])
+
+
+def _add_any_batch(args, dims):
+    # Both operands have the same (unbatched) shape: give both the batch axis at 0.
+    from purejax._src.interpreters import batching
+    size = next(core.get_aval(x).shape[d] for x, d in zip(args, dims) if d is not None)
+    x, y = (batching.moveaxis(a, d, 0, size) for a, d in zip(args, dims))
+    return add_any_p.bind(x, y), 0
+
+
+add_any_p.batch = _add_any_batch
