@@ -209,7 +209,6 @@ class Primitive:
     transpose(cts, *args, **params) -> list of cts       for linear primitives;
         args are `UndefinedPrimal` for the linear operands
     batch(args, dims, **params) -> (out, out_dim)        vmap
-    weak_type_rule(in_weak, **params) -> bool            eager weak-type propagation
     """
     multiple_results = False
 
@@ -221,7 +220,7 @@ class Primitive:
         self.jvp: Callable | None = None
         self.transpose: Callable | None = None
         self.batch: Callable | None = None
-        self.weak_type_rule: Callable | None = None
+        self.eval_cache: dict = {}  # operand signature -> output avals (EvalTrace)
         self.codegen: Callable | None = None
         # Higher-order primitives evaluate sub-Jaxprs on Arrays, not on NumPy buffers.
         self.eval_with_arrays = False
@@ -295,43 +294,73 @@ def _raise_escaped(x: "Tracer"):
 
 
 class EvalTrace(Trace):
-    """The root trace: runs each primitive's NumPy implementation."""
+    """The root trace: runs each primitive's NumPy implementation.
+
+    Before running it, the primitive's abstract evaluation checks the operands (so an
+    eager call raises the same typed error as staging) and gives the output weak types.
+    Its result is cached per primitive by operand signature, so repeated calls with
+    the same shapes cost one dict lookup."""
 
     def process_primitive(self, prim, args, params):
         if prim.eval_with_arrays:
             return prim.impl(*args, **params)
         vals = []
-        weak = []
+        sig = []
         for x in args:
             t = type(x)
             if t is _Array:
-                vals.append(x._value)
-                weak.append(x.weak_type)
+                v = x._value
+                vals.append(v)
+                sig.append((v.shape, v.dtype, x.weak_type))
             elif isinstance(x, Tracer):
                 _raise_escaped(x)
-            elif t is np.ndarray or isinstance(x, np.generic):
-                # canonical dtype, and never a view of a buffer the user may mutate
-                v = dtypes.coerce_to_array(x)
-                vals.append(v.copy() if v is x and t is np.ndarray and x.flags.writeable else v)
-                weak.append(False)
             else:
-                vals.append(dtypes.coerce_to_array(x))
-                weak.append(dtypes.is_weakly_typed(x))
-        impl = prim.impl
-        if impl is None:
-            raise MissingRuleError(prim.name, "evaluation (impl)")
+                if t is np.ndarray or isinstance(x, np.generic):
+                    # canonical dtype, and never a view of a buffer the user may mutate
+                    v = dtypes.coerce_to_array(x)
+                    if v is x and t is np.ndarray and x.flags.writeable:
+                        v = v.copy()
+                    w = False
+                else:
+                    v = dtypes.coerce_to_array(x)
+                    w = dtypes.is_weakly_typed(x)
+                vals.append(v)
+                sig.append((v.shape, v.dtype, w))
+        out_avals = _eval_signature(prim, sig, params)
         with np.errstate(all="ignore"):  # JAX computes inf/nan silently
-            out = impl(*vals, **params)
-        rule = prim.weak_type_rule
-        w = rule(weak, **params) if rule is not None else (bool(weak) and all(weak))
+            out = prim.impl(*vals, **params)
         if prim.multiple_results:
-            if isinstance(w, bool):
-                w = [w] * len(out)
-            return [_Array(np.asarray(o), wi) for o, wi in zip(out, w)]
-        return _Array(np.asarray(out), w)
+            return [_Array(o if type(o) is np.ndarray else np.asarray(o), a.weak_type)
+                    for o, a in zip(out, out_avals)]
+        return _Array(out if type(out) is np.ndarray else np.asarray(out), out_avals.weak_type)
 
     def _describe(self):
         return "eager evaluation"
+
+
+_EVAL_CACHE_LIMIT = 4096
+
+
+def _eval_signature(prim, sig, params):
+    cache = prim.eval_cache
+    try:
+        key = (tuple(sig), tuple(params.items()) if params else ())
+        hit = cache.get(key)
+    except TypeError:  # an unhashable parameter: check every time
+        key, hit = None, None
+    if hit is not None:
+        return hit
+    rule = prim.abstract_eval
+    if rule is None:
+        raise MissingRuleError(prim.name, "abstract evaluation")
+    if prim.impl is None:
+        raise MissingRuleError(prim.name, "evaluation (impl)")
+    out = rule(*[ShapedArray(s, d, w) for s, d, w in sig], **params)
+    if key is not None:
+        if len(cache) >= _EVAL_CACHE_LIMIT:
+            cache.clear()
+        cache[key] = out
+    return out
 
 
 _state = _TraceState()

@@ -65,10 +65,6 @@ def check_dtype(name: str, accepted: Callable, dtype) -> None:
                         f"are {_DESCR.get(accepted, accepted.__name__)}.")
 
 
-def no_weak(weak, **params) -> bool:
-    return False
-
-
 def unop(name: str, impl: Callable, accepted: Callable = is_inexact,
          out_dtype: Callable | None = None) -> Primitive:
     """An elementwise unary primitive (batched by vectorisation)."""

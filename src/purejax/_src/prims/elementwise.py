@@ -21,11 +21,10 @@ from purejax._src.array import Array
 from purejax._src.core import Primitive, ShapedArray
 from purejax._src.interpreters import ad, batching
 from purejax._src.interpreters.ad import Zero, is_undefined_primal
-from purejax._src.prims.shape import (broadcast_in_dim, convert_element_type, full_like, select_n,
-                                      validate_eagerly)
+from purejax._src.prims.shape import (broadcast_in_dim, convert_element_type, full_like, select_n)
 from purejax._src.prims._util import (_weak_scalar, as_operands, binop, broadcast_shapes_lax,
                                       check_dtype, is_any, is_complex, is_float, is_inexact, is_int,
-                                      is_number, naryop, no_weak, unop)
+                                      is_number, naryop, unop)
 
 
 # ---------------------------------------------------------------------------
@@ -123,7 +122,6 @@ def _strong_bool(p: Primitive) -> Primitive:
     """Bool-valued primitives are never weakly typed, staged or eager."""
     rule = p.abstract_eval
     p.abstract_eval = lambda *avals, **params: rule(*avals, **params).strip_weak_type()
-    p.weak_type_rule = no_weak
     return p
 
 
@@ -800,4 +798,3 @@ __all__ = [
 ]
 
 # Eager calls check operands like staging does (the eval trace runs only impl).
-validate_eagerly(*[globals()[name] for name in __all__ if name.endswith("_p")])

@@ -28,7 +28,6 @@ from purejax._src.core import Primitive, ShapedArray
 from purejax._src.interpreters import ad, batching
 from purejax._src.interpreters.ad import Zero, is_undefined_primal
 from purejax._src.prims._util import check_dtype, is_int
-from purejax._src.prims.shape import validate_eagerly
 
 
 class GatherScatterMode(enum.Enum):
@@ -330,11 +329,9 @@ def _gather_batch(args, dims, *, dimension_numbers, slice_sizes, **params):
 
 gather_p.impl = _gather_impl
 gather_p.abstract_eval = _gather_abstract
-gather_p.weak_type_rule = lambda w, **params: w[0]
 gather_p.jvp = _gather_jvp
 gather_p.transpose = _gather_transpose
 gather_p.batch = _gather_batch
-validate_eagerly(gather_p)
 
 
 def _hashable_scalar(v):

@@ -28,7 +28,7 @@ from purejax._src.prims.scatter import *  # noqa: F401,F403  (re-exported)
 from purejax._src.prims.scatter import __all__ as _scatter_all
 from purejax._src.prims.scatter import scatter_p
 from purejax._src.prims.shape import (broadcast_in_dim, concatenate, convert_element_type,
-                                      full, pad, reshape, select_n, squeeze, validate_eagerly)
+                                      full, pad, reshape, select_n, squeeze)
 
 _pyslice = builtins.slice  # `slice` below is lax.slice
 
@@ -265,7 +265,6 @@ def _dynamic_slice_batch(args, dims, *, slice_sizes):
 
 dynamic_slice_p.impl = _dynamic_slice_impl
 dynamic_slice_p.abstract_eval = _dynamic_slice_abstract
-dynamic_slice_p.weak_type_rule = lambda w, **params: w[0]
 ad.deflinear1(dynamic_slice_p, _dynamic_slice_transpose)
 dynamic_slice_p.batch = _dynamic_slice_batch
 
@@ -366,7 +365,6 @@ def _dus_batch(args, dims):
 
 dynamic_update_slice_p.impl = _dus_impl
 dynamic_update_slice_p.abstract_eval = _dus_abstract
-dynamic_update_slice_p.weak_type_rule = lambda w: w[0]
 dynamic_update_slice_p.jvp = _dus_jvp
 dynamic_update_slice_p.transpose = _dus_transpose
 dynamic_update_slice_p.batch = _dus_batch
@@ -400,7 +398,6 @@ def dynamic_update_index_in_dim(operand, update, index, axis, *, allow_negative_
                                        allow_negative_indices=allow_negative_indices)
 
 
-validate_eagerly(slice_p, dynamic_slice_p, dynamic_update_slice_p)
 
 
 __all__ = [

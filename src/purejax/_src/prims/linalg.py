@@ -15,7 +15,6 @@ from purejax._src import core, dtypes
 from purejax._src.core import Primitive, ShapedArray
 from purejax._src.interpreters import ad, batching
 from purejax._src.prims._util import check_dtype, is_any
-from purejax._src.prims.shape import validate_eagerly
 
 
 
@@ -210,11 +209,8 @@ def _dot_general_batch(args, dims, *, dimension_numbers, **params):
 
 dot_general_p.impl = _dot_general_impl
 dot_general_p.abstract_eval = _dot_general_abstract
-dot_general_p.weak_type_rule = lambda w, *, preferred_element_type, **p: (
-    all(w) and preferred_element_type is None)
 ad.defbilinear(dot_general_p, _dot_transpose_lhs, _dot_transpose_rhs)
 dot_general_p.batch = _dot_general_batch
-validate_eagerly(dot_general_p)
 
 
 def _canonical_dnums(dimension_numbers):

@@ -9,9 +9,8 @@ from purejax._src import core, dtypes
 from purejax._src.core import Primitive, ShapedArray
 from purejax._src.interpreters import ad
 from purejax._src.prims import elementwise as ew
-from purejax._src.prims.shape import validate_eagerly
 from purejax._src.prims._util import (check_dtype, is_any, is_float, is_int, is_int_or_bool,
-                                      is_number, no_weak)
+                                      is_number)
 
 
 def _reduced_shape(name, shape, axes):
@@ -222,7 +221,6 @@ def _argminmax(name, np_fn):
         return ShapedArray(shape, np.dtype(index_dtype), False)
 
     p.abstract_eval = abstract_eval
-    p.weak_type_rule = no_weak
     p.batch = _reduce_batch(p)
     ad.defjvp_zero(p)
     return p
@@ -375,9 +373,6 @@ cummax = _cum_fn(cummax_p)
 cummin = _cum_fn(cummin_p)
 cumlogsumexp = _cum_fn(cumlogsumexp_p)
 
-validate_eagerly(reduce_sum_p, reduce_max_p, reduce_min_p, reduce_prod_p, reduce_and_p,
-                 reduce_or_p, reduce_xor_p, argmax_p, argmin_p, cumsum_p, cumprod_p, cummax_p,
-                 cummin_p, cumlogsumexp_p)
 
 
 __all__ = [

@@ -31,7 +31,6 @@ from purejax._src.prims.gather import (GatherDimensionNumbers, GatherScatterMode
                                        _check_in_range_unique, _shift, _tuple_fields,
                                        check_indices_common, gather_p, window_dims,
                                        window_locations)
-from purejax._src.prims.shape import validate_eagerly
 
 
 # ---------------------------------------------------------------------------
@@ -154,7 +153,6 @@ def _scatter_prim(name, apply):
     p = Primitive(name)
     p.impl = _scatter_impl(apply)
     p.abstract_eval = _scatter_abstract(name)
-    p.weak_type_rule = lambda w, **params: w[0]
     p.batch = _scatter_batch(p)
     return p
 
@@ -355,7 +353,6 @@ scatter_p.jvp = _scatter_jvp
 scatter_p.transpose = _scatter_transpose
 
 
-validate_eagerly(scatter_p, scatter_add_p, scatter_mul_p, scatter_min_p, scatter_max_p)
 
 
 # --- lax functions -------------------------------------------------------------

@@ -30,33 +30,6 @@ def _check_axes(name: str, axes, ndim: int) -> None:
         raise ValueError(f"{name}: dimensions must be unique, got {tuple(axes)}")
 
 
-def validate_eagerly(*prims) -> None:
-    """Make eager evaluation check operands like staging does.
-
-    The eval trace runs only `impl`, so without this a bad call would fail inside
-    NumPy (or silently succeed); running the shape rule first gives eager calls the
-    same errors, naming the primitive, as make_jaxpr/jit. The rule sees strong types
-    (weak types do not affect validity). Signatures already found valid are
-    remembered, so the hot path (a matmul in a training loop) pays a dict lookup."""
-    for prim in prims:
-        impl, rule = prim.impl, prim.abstract_eval
-
-        def checked(*vals, _impl=impl, _rule=rule, _valid=set(), **params):
-            try:
-                key = (tuple((v.shape, v.dtype) for v in vals), tuple(params.items()))
-                known = key in _valid
-            except TypeError:  # an unhashable param: just check every time
-                key, known = None, False
-            if not known:
-                _rule(*[ShapedArray(v.shape, v.dtype) for v in vals], **params)
-                if key is not None and len(_valid) < 4096:
-                    _valid.add(key)
-            return _impl(*vals, **params)
-
-        checked.__name__ = f"{prim.name}_impl"
-        prim.impl = checked
-
-
 def _shift_axes(axes, bdim: int) -> tuple:
     """Axes of an unbatched operand, renumbered for the operand with its batch axis
     at `bdim` (axes at or past it move up by one)."""
@@ -85,7 +58,6 @@ def _convert_impl(x, *, new_dtype, weak_type):
 convert_element_type_p.impl = _convert_impl
 convert_element_type_p.abstract_eval = lambda x, *, new_dtype, weak_type: ShapedArray(
     x.shape, new_dtype, weak_type)
-convert_element_type_p.weak_type_rule = lambda w, *, new_dtype, weak_type: weak_type
 
 
 def _convert_jvp(primals, tangents, *, new_dtype, weak_type):
@@ -563,7 +535,6 @@ def _select_n_batch(args, dims):
 
 select_n_p.impl = _select_n_impl
 select_n_p.abstract_eval = _select_n_abstract
-select_n_p.weak_type_rule = lambda w: all(w[1:])
 select_n_p.jvp = _select_n_jvp
 select_n_p.transpose = _select_n_transpose
 select_n_p.batch = _select_n_batch
@@ -638,8 +609,6 @@ def zeros_like_array(x):
     return full_like(x, 0)
 
 
-validate_eagerly(broadcast_in_dim_p, reshape_p, transpose_p, squeeze_p, rev_p, concatenate_p,
-                 pad_p, select_n_p, iota_p)
 
 
 __all__ = [

@@ -34,7 +34,6 @@ import numpy as np
 
 from purejax._src.prims._util import as_operands, binop, is_float, unop
 from purejax._src.prims.elementwise import (_const, add, defjvp, exp, in_double, mul, neg, square)
-from purejax._src.prims.shape import validate_eagerly
 
 
 # ---------------------------------------------------------------------------
@@ -376,4 +375,3 @@ __all__ = [
 ]
 
 # Eager calls check operands like staging does (the eval trace runs only impl).
-validate_eagerly(*[globals()[name] for name in __all__ if name.endswith("_p")])
