@@ -6,3 +6,4 @@ from purejax._src.prims.linalg import *  # noqa: F401,F403
 from purejax._src.prims.reductions import *  # noqa: F401,F403
 from purejax._src.prims.shape import *  # noqa: F401,F403
 from purejax._src.prims.special import *  # noqa: F401,F403
+from purejax._src.control_flow import *  # noqa: F401,F403

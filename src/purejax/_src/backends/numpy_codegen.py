@@ -217,6 +217,7 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "jaxpr") -> Callable:
     if _flags.get("purejax_dump_generated_code"):
         print(f"# purejax generated code: {filename}\n{source}")
     runner = _with_errstate(fn)
+    runner.raw = fn  # without the errstate guard: loops enter it once, not per call
     runner.source = source
     runner.filename = filename
     return runner
