@@ -25,6 +25,8 @@ DEFAULTS = {
     "jax_platforms": None,
     "jax_traceback_filtering": "auto",
     "jax_numpy_dtype_promotion": "standard",
+    "purejax_jit_backend": "numpy_codegen",
+    "purejax_dump_generated_code": False,
 }
 
 

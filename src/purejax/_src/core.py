@@ -127,13 +127,15 @@ class DropVar(Var):
 
 
 class JaxprEqn:
-    __slots__ = ("invars", "outvars", "primitive", "params")
+    __slots__ = ("invars", "outvars", "primitive", "params", "source")
 
-    def __init__(self, invars: list, outvars: list, primitive: "Primitive", params: dict):
+    def __init__(self, invars: list, outvars: list, primitive: "Primitive", params: dict,
+                 source: str | None = None):
         self.invars = invars
         self.outvars = outvars
         self.primitive = primitive
         self.params = params
+        self.source = source  # "file:line (function)" of the user code that staged it
 
     def __repr__(self):
         from purejax._src.pretty import pp_eqn_standalone
@@ -329,6 +331,8 @@ class EvalTrace(Trace):
         out_avals = _eval_signature(prim, sig, params)
         with np.errstate(all="ignore"):  # JAX computes inf/nan silently
             out = prim.impl(*vals, **params)
+        if _debug_flags["jax_debug_nans"] or _debug_flags["jax_debug_infs"]:
+            _check_nonfinite(prim, vals, out, params)
         if prim.multiple_results:
             return [_Array(o if type(o) is np.ndarray else np.asarray(o), a.weak_type)
                     for o, a in zip(out, out_avals)]
@@ -338,7 +342,35 @@ class EvalTrace(Trace):
         return "eager evaluation"
 
 
+def _check_nonfinite(prim, vals, out, params):
+    """jax_debug_nans / jax_debug_infs: name the primitive that first produced a NaN
+    (or inf) from operands that had none, with the operands' summary."""
+    outs = out if prim.multiple_results else [out]
+    for kind, flag, test in (("nan", "jax_debug_nans", np.isnan), ("inf", "jax_debug_infs", np.isinf)):
+        if not _debug_flags[flag]:
+            continue
+        for i, o in enumerate(outs):
+            o = np.asarray(o)
+            if not np.issubdtype(o.dtype, np.inexact) or not test(o).any():
+                continue
+            if any(np.issubdtype(np.asarray(v).dtype, np.inexact) and test(np.asarray(v)).any()
+                   for v in vals):
+                continue  # propagated, not produced here
+            where = "" if o.ndim == 0 else f" at index {np.argwhere(test(o))[:3].tolist()}"
+            operands = ", ".join(
+                f"{np.asarray(v).dtype.name}{list(np.shape(v))}" +
+                (f"={np.asarray(v).item()!r}" if np.size(v) == 1 else "") for v in vals)
+            raise FloatingPointError(
+                f"invalid value ({kind}) encountered in {prim.name}"
+                f"{' output ' + str(i) if len(outs) > 1 else ''}{where} "
+                f"(operands: {operands}; params: {params or '{}'}). Set "
+                f"{flag}=False to disable this check; use jnp.where guards or a custom_jvp "
+                f"rule to avoid the {kind}.")
+
+
 _EVAL_CACHE_LIMIT = 4096
+
+from purejax._src.config import _flags as _debug_flags  # noqa: E402  (read on every eager op)
 
 
 def _eval_signature(prim, sig, params):
@@ -536,7 +568,13 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence, *args) -> list:
         return v.val if type(v) is Literal else env[v]
 
     for eqn in jaxpr.eqns:
-        outs = eqn.primitive.bind(*map(read, eqn.invars), **eqn.params)
+        try:
+            outs = eqn.primitive.bind(*map(read, eqn.invars), **eqn.params)
+        except FloatingPointError as e:
+            if eqn.source and "traced at" not in str(e):
+                raise FloatingPointError(f"{e}\n  The equation `{eqn}` was traced at "
+                                         f"{eqn.source}.") from None
+            raise
         if not eqn.primitive.multiple_results:
             outs = (outs,)
         for v, x in zip_checked(eqn.outvars, outs):

@@ -48,6 +48,8 @@ pjit_p = Primitive("pjit", multiple_results=True)
 
 
 def _pjit_impl(*args, jaxpr, name, **_):
+    if _flags["jax_debug_nans"] or _flags["jax_debug_infs"]:
+        return core.eval_jaxpr(jaxpr.jaxpr, jaxpr.consts, *args)  # op by op, checked
     fn = compiled_for(jaxpr, name)
     raw = [a._value if type(a) is Array else np.asarray(a) for a in args]
     outs = fn(*raw)
@@ -351,6 +353,13 @@ class JitWrapped:
         if entry is None:
             entry = self._compile(static, in_tree, sigs, dyn_args, dyn_kwargs)
             self._cache[key] = entry
+        if _flags["jax_debug_nans"] or _flags["jax_debug_infs"]:
+            # re-run op by op so the check names the equation that produced the value
+            vals = [x if isinstance(x, (Array, Tracer)) else Array(_raw(x, s[1]), s[2])
+                    for x, s in zip(leaves, sigs)]
+            outs = core.eval_jaxpr(entry.closed.jaxpr, entry.closed.consts,
+                                   *entry.consts_hoisted, *vals)
+            return tu.tree_unflatten(entry.out_tree, outs)
         if type(trace) is core.EvalTrace and not entry.consts_hoisted:
             raw = [_raw(x, s[1]) for x, s in zip(leaves, sigs)]
             outs = entry.fn(*raw)

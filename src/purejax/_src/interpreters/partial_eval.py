@@ -11,6 +11,8 @@ One trace serves two purposes:
 """
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -18,6 +20,20 @@ import numpy as np
 from purejax._src import core
 from purejax._src.core import (ClosedJaxpr, Jaxpr, JaxprEqn, JaxprEqn, Literal, ShapedArray,
                                Trace, Tracer, Var)
+
+
+_ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def user_source() -> str | None:
+    """'file:line (function)' of the innermost frame outside purejax's engine."""
+    f = sys._getframe(2)
+    while f is not None:
+        fn = f.f_code.co_filename
+        if not fn.startswith(_ENGINE_DIR) and not fn.startswith("<purejax"):
+            return f"{fn}:{f.f_lineno} ({f.f_code.co_name})"
+        f = f.f_back
+    return None
 
 
 class JaxprTracer(Tracer):
@@ -98,12 +114,13 @@ class JaxprTrace(Trace):
         return self.add_eqn(prim, invars, out_aval, params)
 
     def add_eqn(self, prim, invars, out_aval, params):
+        src = user_source()
         if prim.multiple_results:
             outvars = [Var(a) for a in out_aval]
-            self.eqns.append(JaxprEqn(invars, outvars, prim, params))
+            self.eqns.append(JaxprEqn(invars, outvars, prim, params, src))
             return [JaxprTracer(self, v) for v in outvars]
         outvar = Var(out_aval)
-        self.eqns.append(JaxprEqn(invars, [outvar], prim, params))
+        self.eqns.append(JaxprEqn(invars, [outvar], prim, params, src))
         return JaxprTracer(self, outvar)
 
     def to_jaxpr(self, outs: Sequence) -> tuple[Jaxpr, list]:
