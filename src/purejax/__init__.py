@@ -11,3 +11,4 @@ from purejax import tree_util, dtypes
 from purejax._src.jit import disable_jit, jit
 from purejax._src.callback import pure_callback
 from purejax import custom_batching
+from purejax import lax, nn, numpy, test_util

@@ -1,0 +1,726 @@
+"""jnp's elementwise functions (NumPy's ufuncs), lowered to lax with JAX's promotion.
+
+Each function promotes its operands like JAX (see util.promote_args*), then calls
+one or a few lax functions. The compositions follow JAX's definitions so results,
+dtypes, weak types and derivatives agree with JAX, with one documented exception:
+logaddexp/logaddexp2/sinc use plain formulas instead of JAX's custom_jvp rules
+(see their docstrings).
+"""
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+
+from purejax._src import core, dtypes
+from purejax._src import lax
+from purejax._src.numpy import util
+from purejax._src.numpy.util import (check_arraylike, lax_const, promote_args,
+                                     promote_args_inexact, promote_args_numeric,
+                                     promote_dtypes_numeric, where as _where)
+
+
+def _lax(*names: str):
+    """The first lax function among `names` that exists (JAX has aliases)."""
+    for name in names:
+        fn = getattr(lax, name, None)
+        if fn is not None:
+            return fn
+    raise NotImplementedError(f"lax.{names[0]} is not implemented yet in purejax")
+
+
+def _dtype(x):
+    return core.get_aval(x).dtype
+
+
+def _is_int(x) -> bool:
+    return dtypes.is_integer(_dtype(x))
+
+
+def _is_bool(x) -> bool:
+    return _dtype(x) == np.bool_
+
+
+def _is_complex(x) -> bool:
+    return dtypes.is_complex(_dtype(x))
+
+
+def _to_bool(x):
+    return x if _is_bool(x) else lax.ne(x, lax_const(x, 0))
+
+
+def _round_method_even():
+    rm = getattr(lax, "RoundingMethod", None)
+    return rm.TO_NEAREST_EVEN if rm is not None else 1
+
+
+# ---------------------------------------------------------------------------
+# Unary functions of inexact dtype
+
+def _inexact_unop(name: str, lax_name: str, doc: str = ""):
+    def fn(x, /):
+        (x,) = promote_args_inexact(name, x)
+        return _lax(lax_name)(x)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc or f"Elementwise {name} (lax.{lax_name}); integers become floats."
+    return fn
+
+
+sin = _inexact_unop("sin", "sin")
+cos = _inexact_unop("cos", "cos")
+tan = _inexact_unop("tan", "tan")
+arcsin = _inexact_unop("arcsin", "asin")
+arccos = _inexact_unop("arccos", "acos")
+arctan = _inexact_unop("arctan", "atan")
+sinh = _inexact_unop("sinh", "sinh")
+cosh = _inexact_unop("cosh", "cosh")
+tanh = _inexact_unop("tanh", "tanh")
+arcsinh = _inexact_unop("arcsinh", "asinh")
+arccosh = _inexact_unop("arccosh", "acosh")
+arctanh = _inexact_unop("arctanh", "atanh")
+exp = _inexact_unop("exp", "exp")
+exp2 = _inexact_unop("exp2", "exp2")
+log = _inexact_unop("log", "log")
+log1p = _inexact_unop("log1p", "log1p")
+expm1 = _inexact_unop("expm1", "expm1")
+sqrt = _inexact_unop("sqrt", "sqrt")
+asin, acos, atan = arcsin, arccos, arctan
+asinh, acosh, atanh = arcsinh, arccosh, arctanh
+
+
+def cbrt(x, /):
+    (x,) = promote_args_inexact("cbrt", x)
+    if _is_complex(x):
+        raise TypeError("cbrt does not support complex inputs")
+    return _lax("cbrt")(x)
+
+
+def _log_base(name: str, x, base: float):
+    (x,) = promote_args_inexact(name, x)
+    if _is_complex(x):
+        r = lax.log(x)
+        re, im = lax.real(r), lax.imag(r)
+        ln = lax.log(lax_const(re, base))
+        return lax.complex(lax.div(re, ln), lax.div(im, ln))
+    return lax.div(lax.log(x), lax.log(lax_const(x, base)))
+
+
+def log2(x, /):
+    return _log_base("log2", x, 2)
+
+
+def log10(x, /):
+    return _log_base("log10", x, 10)
+
+
+def deg2rad(x, /):
+    (x,) = promote_args_inexact("deg2rad", x)
+    return lax.mul(x, lax_const(x, np.pi / 180))
+
+
+def rad2deg(x, /):
+    (x,) = promote_args_inexact("rad2deg", x)
+    return lax.mul(x, lax_const(x, 180 / np.pi))
+
+
+radians = deg2rad
+degrees = rad2deg
+
+
+def reciprocal(x, /):
+    (x,) = promote_args_inexact("reciprocal", x)
+    return lax.integer_pow(x, -1)
+
+
+def sinc(x, /):
+    """sin(pi x) / (pi x), with value 1 at 0.
+
+    JAX gives the point x == 0 a custom_jvp holding the Maclaurin series; here the
+    branch at 0 is the series 1 - (pi x)^2/6 + (pi x)^4/120 itself, so derivatives
+    at 0 are exact up to order 3 (JAX: all orders), and no NaN enters the gradient."""
+    (x,) = promote_args_inexact("sinc", x)
+    eq_zero = lax.eq(x, lax_const(x, 0))
+    pi_x = lax.mul(lax_const(x, np.pi), x)
+    safe = lax.select_n(eq_zero, pi_x, lax.full_like(pi_x, 1))
+    sq = lax.mul(pi_x, pi_x)
+    series = lax.add(lax.sub(lax_const(x, 1), lax.div(sq, lax_const(x, 6))),
+                     lax.div(lax.mul(sq, sq), lax_const(x, 120)))
+    return lax.select_n(eq_zero, lax.div(lax.sin(safe), safe), series)
+
+
+# ---------------------------------------------------------------------------
+# Unary functions keeping their dtype
+
+def negative(x, /):
+    (x,) = promote_args("negative", x)
+    return lax.neg(x)
+
+
+def positive(x, /):
+    (x,) = promote_args("positive", x)
+    return x
+
+
+def sign(x, /):
+    (x,) = promote_args("sign", x)
+    return _lax("sign")(x)
+
+
+def floor(x, /):
+    check_arraylike("floor", x)
+    x = util.canonicalize_operand(x)
+    if _is_int(x) or _is_bool(x):
+        return x
+    (x,) = promote_args_inexact("floor", x)
+    return _lax("floor")(x)
+
+
+def ceil(x, /):
+    check_arraylike("ceil", x)
+    x = util.canonicalize_operand(x)
+    if _is_int(x) or _is_bool(x):
+        return x
+    (x,) = promote_args_inexact("ceil", x)
+    return _lax("ceil")(x)
+
+
+def absolute(x, /):
+    (x,) = promote_args("absolute", x)
+    dt = _dtype(x)
+    if dt == np.bool_ or dtypes.issubdtype(dt, np.unsignedinteger):
+        return x
+    return _lax("abs")(x)
+
+
+abs = absolute
+
+
+def fabs(x, /):
+    (x,) = promote_args_inexact("fabs", x)
+    if _is_complex(x):
+        raise TypeError("ufunc 'fabs' does not support complex dtypes")
+    return _lax("abs")(x)
+
+
+def square(x, /):
+    (x,) = promote_args_numeric("square", x)
+    fn = getattr(lax, "square", None)
+    return fn(x) if fn is not None else lax.integer_pow(x, 2)
+
+
+def _round_float(x, decimals: int):
+    if decimals == 0:
+        return lax.round(x, _round_method_even())
+    dt = _dtype(x)
+    if dt == np.float16:
+        x = lax.convert_element_type(x, np.dtype(np.float32))
+    factor = lax_const(x, 10.0 ** decimals)
+    out = lax.div(lax.round(lax.mul(x, factor), _round_method_even()), factor)
+    return lax.convert_element_type(out, dt) if dt == np.float16 else out
+
+
+def round(a, decimals: int = 0, out=None):
+    """Round half to even (as NumPy and JAX), to `decimals` decimal places."""
+    if out is not None:
+        raise NotImplementedError("The 'out' argument to jnp.round is not supported.")
+    (a,) = promote_args("round", a)
+    decimals = operator.index(decimals)
+    if _is_int(a) or _is_bool(a):
+        if decimals < 0:
+            raise NotImplementedError("integer np.round not implemented for decimals < 0")
+        return a
+    if _is_complex(a):
+        return lax.complex(_round_float(lax.real(a), decimals),
+                           _round_float(lax.imag(a), decimals))
+    return _round_float(a, decimals)
+
+
+around = round
+
+
+def rint(x, /):
+    (x,) = promote_args_inexact("rint", x)
+    if _is_complex(x):
+        return lax.complex(rint(lax.real(x)), rint(lax.imag(x)))
+    return lax.round(x, _round_method_even())
+
+
+def trunc(x, /):
+    check_arraylike("trunc", x)
+    x = util.canonicalize_operand(x)
+    if _is_int(x) or _is_bool(x):
+        return x
+    return _where(lax.lt(x, lax_const(x, 0)), ceil(x), floor(x))
+
+
+def fix(x, out=None):
+    if out is not None:
+        raise NotImplementedError("The 'out' argument to jnp.fix is not supported.")
+    check_arraylike("fix", x)
+    x = util.canonicalize_operand(x)
+    if _is_int(x) or _is_bool(x):
+        return x
+    return _where(lax.ge(x, lax_const(x, 0)), floor(x), ceil(x))
+
+
+def conjugate(x, /):
+    check_arraylike("conjugate", x)
+    x = util.canonicalize_operand(x)
+    return lax.conj(x) if _is_complex(x) else x
+
+
+conj = conjugate
+
+
+def real(val, /):
+    check_arraylike("real", val)
+    val = util.canonicalize_operand(val)
+    return lax.real(val) if _is_complex(val) else val
+
+
+def imag(val, /):
+    check_arraylike("imag", val)
+    val = util.canonicalize_operand(val)
+    return lax.imag(val) if _is_complex(val) else lax.full_like(val, 0)
+
+
+def angle(z, deg: bool = False):
+    check_arraylike("angle", z)
+    z = util.canonicalize_operand(z)
+    re, im = real(z), imag(z)
+    dt = _dtype(re)
+    if not dtypes.is_inexact(dt) or (dtypes.is_float(_dtype(z)) and util.ndim_of(z) == 0):
+        dt = dtypes.default_float_dtype()
+        re = lax.convert_element_type(re, dt)
+        im = lax.convert_element_type(im, dt)
+    result = lax.atan2(im, re)
+    return degrees(result) if deg else result
+
+
+# ---------------------------------------------------------------------------
+# Predicates
+
+def isfinite(x, /):
+    check_arraylike("isfinite", x)
+    x = util.canonicalize_operand(x)
+    dt = _dtype(x)
+    if dtypes.is_float(dt):
+        return _lax("is_finite")(x)
+    if dtypes.is_complex(dt):
+        return logical_and(isfinite(lax.real(x)), isfinite(lax.imag(x)))
+    return lax.full_like(x, True, dtype=np.bool_)
+
+
+def isinf(x, /):
+    check_arraylike("isinf", x)
+    x = util.canonicalize_operand(x)
+    dt = _dtype(x)
+    if dtypes.is_float(dt):
+        return lax.eq(_lax("abs")(x), lax_const(x, np.inf))
+    if dtypes.is_complex(dt):
+        return logical_or(isinf(lax.real(x)), isinf(lax.imag(x)))
+    return lax.full_like(x, False, dtype=np.bool_)
+
+
+def _isposneginf(x, infinity):
+    check_arraylike("isposinf", x)
+    x = util.canonicalize_operand(x)
+    dt = _dtype(x)
+    if dtypes.is_complex(dt):
+        raise ValueError("isposinf/isneginf are not well defined for complex-valued inputs")
+    if dtypes.is_float(dt):
+        return lax.eq(x, lax_const(x, infinity))
+    return lax.full_like(x, False, dtype=np.bool_)
+
+
+def isposinf(x, /):
+    return _isposneginf(x, np.inf)
+
+
+def isneginf(x, /):
+    return _isposneginf(x, -np.inf)
+
+
+def isnan(x, /):
+    check_arraylike("isnan", x)
+    x = util.canonicalize_operand(x)
+    return lax.ne(x, x)
+
+
+def signbit(x, /):
+    (x,) = promote_args("signbit", x)
+    dt = _dtype(x)
+    if dtypes.is_integer(dt):
+        return lax.lt(x, lax_const(x, 0))
+    if dt == np.bool_:
+        return lax.full_like(x, False, dtype=np.bool_)
+    if not dtypes.is_float(dt):
+        raise ValueError(f"jnp.signbit is not well defined for {dt}")
+    bitcast = getattr(lax, "bitcast_convert_type", None)
+    if bitcast is not None:
+        int_dt = {2: np.int16, 4: np.int32, 8: np.int64}[dt.itemsize]
+        bits = bitcast(x, np.dtype(int_dt))
+        return lax.lt(bits, lax_const(bits, 0))
+    # Without a bitcast primitive: negative numbers, and -0.0 (whose reciprocal is
+    # -inf). The sign bit of a NaN cannot be seen this way (reported False).
+    zero = lax_const(x, 0)
+    neg_zero = logical_and(lax.eq(x, zero), lax.lt(lax.div(lax_const(x, 1), x), zero))
+    return logical_or(lax.lt(x, zero), neg_zero)
+
+
+def isclose(a, b, rtol: Any = 1e-05, atol: Any = 1e-08, equal_nan: bool = False):
+    a, b = promote_args("isclose", a, b)
+    a, b = promote_args_inexact("isclose", a, b)
+    dt = _dtype(a)
+    if dtypes.is_complex(dt):
+        dt = np.array(0, dt).real.dtype
+    rtol = util.convert(rtol, dt)
+    atol = util.convert(atol, dt)
+    out = lax.le(_lax("abs")(lax.sub(a, b)), lax.add(atol, lax.mul(rtol, _lax("abs")(b))))
+    a_inf, b_inf = isinf(a), isinf(b)
+    any_inf = logical_or(a_inf, b_inf)
+    both_inf = logical_and(a_inf, b_inf)
+    out = logical_and(out, logical_not(any_inf))
+    out = logical_or(out, logical_and(both_inf, lax.eq(a, b)))
+    a_nan, b_nan = isnan(a), isnan(b)
+    out = logical_and(out, logical_not(logical_or(a_nan, b_nan)))
+    if equal_nan:
+        out = logical_or(out, logical_and(a_nan, b_nan))
+    return out
+
+
+def allclose(a, b, rtol: Any = 1e-05, atol: Any = 1e-08, equal_nan: bool = False):
+    from purejax._src.numpy import reductions
+    return reductions.all(isclose(a, b, rtol, atol, equal_nan))
+
+
+def nan_to_num(x, copy: bool = True, nan: Any = 0.0, posinf: Any = None, neginf: Any = None):
+    check_arraylike("nan_to_num", x)
+    x = util.canonicalize_operand(x)
+    dt = _dtype(x)
+    if not dtypes.is_inexact(dt):
+        return x
+    if dtypes.is_complex(dt):
+        return lax.complex(nan_to_num(lax.real(x), nan=nan, posinf=posinf, neginf=neginf),
+                           nan_to_num(lax.imag(x), nan=nan, posinf=posinf, neginf=neginf))
+    info = dtypes.finfo(dt)
+    posinf = info.max if posinf is None else posinf
+    neginf = info.min if neginf is None else neginf
+    aval = core.get_aval(x)
+    out = _where(isnan(x), util.convert(nan, dt, aval.weak_type), x)
+    out = _where(isposinf(out), util.convert(posinf, dt, aval.weak_type), out)
+    out = _where(isneginf(out), util.convert(neginf, dt, aval.weak_type), out)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Arithmetic
+
+def add(x, y, /):
+    x, y = promote_args("add", x, y)
+    return lax.add(x, y) if not _is_bool(x) else _lax("bitwise_or", "or_")(x, y)
+
+
+def subtract(x, y, /):
+    x, y = promote_args("subtract", x, y)
+    return lax.sub(x, y)
+
+
+def multiply(x, y, /):
+    x, y = promote_args("multiply", x, y)
+    return lax.mul(x, y) if not _is_bool(x) else _lax("bitwise_and", "and_")(x, y)
+
+
+def true_divide(x1, x2, /):
+    x1, x2 = promote_args_inexact("true_divide", x1, x2)
+    return lax.div(x1, x2)
+
+
+divide = true_divide
+
+
+def _float_divmod(x1, x2):
+    mod = _lax("rem")(x1, x2)
+    div = lax.div(lax.sub(x1, mod), x2)
+    ind = _lax("bitwise_and", "and_")(lax.ne(mod, lax_const(mod, 0)),
+                                      lax.ne(_lax("sign")(x2), _lax("sign")(mod)))
+    mod = lax.select_n(ind, mod, lax.add(mod, x2))
+    div = lax.select_n(ind, div, lax.sub(div, lax_const(div, 1)))
+    return lax.round(div), mod
+
+
+def floor_divide(x1, x2, /):
+    """Floor division: rounds toward -inf for negative operands (Python's //)."""
+    x1, x2 = promote_args_numeric("floor_divide", x1, x2)
+    dt = _dtype(x1)
+    if dtypes.issubdtype(dt, np.unsignedinteger):
+        return lax.div(x1, x2)
+    if dtypes.is_integer(dt):
+        quotient = lax.div(x1, x2)
+        select = logical_and(lax.ne(_lax("sign")(x1), _lax("sign")(x2)),
+                             lax.ne(_lax("rem")(x1, x2), lax_const(x1, 0)))
+        return _where(select, lax.sub(quotient, lax_const(quotient, 1)), quotient)
+    if dtypes.is_complex(dt):
+        raise TypeError("floor_divide does not support complex-valued inputs")
+    return _float_divmod(x1, x2)[0]
+
+
+def remainder(x1, x2, /):
+    """x1 - floor(x1 / x2) * x2: the result has the sign of x2 (Python's %)."""
+    x1, x2 = promote_args_numeric("remainder", x1, x2)
+    zero = lax_const(x1, 0)
+    if _is_int(x2):
+        x2 = _where(lax.eq(x2, lax_const(x2, 0)), lax.full_like(x2, 1), x2)
+    trunc_mod = _lax("rem")(x1, x2)
+    trunc_mod_not_zero = lax.ne(trunc_mod, zero)
+    do_plus = _lax("bitwise_and", "and_")(
+        lax.ne(lax.lt(trunc_mod, zero), lax.lt(x2, lax_const(x2, 0))), trunc_mod_not_zero)
+    return lax.select_n(do_plus, trunc_mod, lax.add(trunc_mod, x2))
+
+
+mod = remainder
+
+
+def fmod(x1, x2, /):
+    """C's fmod: the result has the sign of x1."""
+    x1, x2 = promote_args_numeric("fmod", x1, x2)
+    if _is_int(x2):
+        x2 = _where(lax.eq(x2, lax_const(x2, 0)), lax.full_like(x2, 1), x2)
+    return _lax("rem")(x1, x2)
+
+
+def divmod(x1, x2, /):
+    x1, x2 = promote_args_numeric("divmod", x1, x2)
+    if _is_int(x1):
+        return floor_divide(x1, x2), remainder(x1, x2)
+    return _float_divmod(x1, x2)
+
+
+def _integer_power_loop(x1, x2):
+    """x1 ** x2 for integer arrays by binary exponentiation (x2 >= 0)."""
+    one = lax_const(x2, 1)
+    zero = lax_const(x2, 0)
+    and_ = _lax("bitwise_and", "and_")
+    acc = _where(and_(lax.eq(x1, lax_const(x1, 0)), lax.ne(x2, zero)),
+                 lax.full_like(x1, 0), lax.full_like(x1, 1))
+    for _ in range(6):  # any exponent of 64 or more overflows unless |x1| <= 1
+        acc = _where(lax.ne(and_(x2, one), zero), lax.mul(acc, x1), acc)
+        x1 = lax.mul(x1, x1)
+        x2 = _lax("shift_right_logical")(x2, one)
+    return acc
+
+
+def power(x1, x2, /):
+    """x1 ** x2. A concrete integer exponent uses lax.integer_pow (exact repeated
+    multiplication, as JAX); integer arrays use binary exponentiation."""
+    check_arraylike("power", x1, x2)
+    util.check_no_float0s("power", x1, x2)
+    if not isinstance(x2, (np.ndarray, np.generic)) or np.ndim(x2) == 0:
+        try:
+            exponent = operator.index(x2)
+        except TypeError:
+            pass
+        else:
+            (x1,) = promote_dtypes_numeric(x1)
+            return lax.integer_pow(x1, exponent)
+    x1, x2 = promote_args_numeric("power", x1, x2)
+    dt = _dtype(x1)
+    if dtypes.is_integer(dt):
+        return _integer_power_loop(x1, x2)
+    return lax.pow(x1, x2)
+
+
+pow = power
+
+
+def float_power(x1, x2, /):
+    x1, x2 = promote_args_inexact("float_power", x1, x2)
+    return lax.pow(x1, x2)
+
+
+def maximum(x1, x2, /):
+    return lax.max(*promote_args("maximum", x1, x2))
+
+
+def minimum(x1, x2, /):
+    return _lax("min")(*promote_args("minimum", x1, x2))
+
+
+def fmax(x1, x2):
+    x1, x2 = promote_args("fmax", x1, x2)
+    return _where(logical_or(lax.gt(x1, x2), isnan(x2)), x1, x2)
+
+
+def fmin(x1, x2):
+    x1, x2 = promote_args("fmin", x1, x2)
+    return _where(logical_or(lax.lt(x1, x2), isnan(x2)), x1, x2)
+
+
+def arctan2(x1, x2, /):
+    return _lax("atan2")(*promote_args_inexact("arctan2", x1, x2))
+
+
+atan2 = arctan2
+
+
+def hypot(x1, x2, /):
+    x1, x2 = promote_args_inexact("hypot", x1, x2)
+    x1, x2 = _lax("abs")(x1), _lax("abs")(x2)
+    idx_inf = logical_or(isposinf(x1), isposinf(x2))
+    x1, x2 = maximum(x1, x2), minimum(x1, x2)
+    safe = _where(lax.eq(x1, lax_const(x1, 0)), lax.full_like(x1, 1), x1)
+    x = _where(lax.eq(x1, lax_const(x1, 0)), x1,
+               lax.mul(x1, lax.sqrt(lax.add(lax_const(x1, 1), square(lax.div(x2, safe))))))
+    return _where(idx_inf, lax.full_like(x, np.inf), x)
+
+
+def copysign(x1, x2, /):
+    x1, x2 = promote_args_inexact("copysign", x1, x2)
+    if _is_complex(x1):
+        raise TypeError("copysign does not support complex-valued inputs")
+    ax = _lax("abs")(x1)
+    return _where(signbit(x2), lax.neg(ax), ax)
+
+
+def heaviside(x1, x2, /):
+    x1, x2 = util.promote_dtypes_inexact(*util.promote_args("heaviside", x1, x2))
+    zero = lax_const(x1, 0)
+    return _where(lax.lt(x1, zero), lax.full_like(x1, 0),
+                  _where(lax.gt(x1, zero), lax.full_like(x1, 1), x2))
+
+
+def nextafter(x1, x2, /):
+    return _lax("nextafter")(*promote_args_inexact("nextafter", x1, x2))
+
+
+def _logaddexp_impl(name: str, x1, x2, exp_fn, log_scale):
+    x1, x2 = promote_args_inexact(name, x1, x2)
+    if _is_complex(x1):
+        return lax.log(lax.add(lax.exp(x1), lax.exp(x2))) if log_scale is None else \
+            lax.div(lax.log(lax.add(exp2(x1), exp2(x2))), lax_const(x1, np.log(2)))
+    zero = lax.full_like(x1, 0)
+    x1_ge = lax.ge(x1, x2)
+    d1 = lax.select_n(x1_ge, zero, lax.sub(x2, x1))  # <= 0 where x1 is the larger one
+    d2 = lax.select_n(x1_ge, lax.sub(x1, x2), zero)  # <= 0 where x2 is the larger one
+    t1, t2 = lax.log1p(exp_fn(d1)), lax.log1p(exp_fn(d2))
+    if log_scale is not None:
+        t1, t2 = lax.div(t1, lax_const(t1, log_scale)), lax.div(t2, lax_const(t2, log_scale))
+    out = lax.select_n(x1_ge, lax.add(x2, t2), lax.add(x1, t1))
+    # NaNs, and infinities of the same sign: the sum has the right value.
+    return lax.select_n(isnan(lax.sub(x1, x2)), out, lax.add(x1, x2))
+
+
+def logaddexp(x1, x2, /):
+    """log(exp(x1) + exp(x2)), computed stably.
+
+    JAX defines this with a custom_jvp. purejax uses a plain formula whose
+    automatic derivatives are right everywhere, including at x1 == x2 (0.5 each, at
+    every order) and at -inf (no NaN): on each side of x1 >= x2 it is
+    larger + log1p(exp(smaller - larger)), with the unused side's difference
+    replaced by 0 ("double where") so no inf or NaN reaches its gradient. Where
+    x1 - x2 is NaN (NaN inputs, or equal infinities) the result is x1 + x2."""
+    return _logaddexp_impl("logaddexp", x1, x2, lax.exp, None)
+
+
+def logaddexp2(x1, x2, /):
+    """log2(2**x1 + 2**x2), computed stably (see logaddexp for the derivatives)."""
+    return _logaddexp_impl("logaddexp2", x1, x2, exp2, np.log(2))
+
+
+# ---------------------------------------------------------------------------
+# Comparisons and logic
+
+def equal(x1, x2, /):
+    return lax.eq(*promote_args("equal", x1, x2))
+
+
+def not_equal(x1, x2, /):
+    return lax.ne(*promote_args("not_equal", x1, x2))
+
+
+def less(x1, x2, /):
+    return lax.lt(*promote_args("less", x1, x2))
+
+
+def less_equal(x1, x2, /):
+    return lax.le(*promote_args("less_equal", x1, x2))
+
+
+def greater(x1, x2, /):
+    return lax.gt(*promote_args("greater", x1, x2))
+
+
+def greater_equal(x1, x2, /):
+    return lax.ge(*promote_args("greater_equal", x1, x2))
+
+
+def logical_and(x1, x2, /):
+    return _lax("bitwise_and", "and_")(*map(_to_bool, promote_args("logical_and", x1, x2)))
+
+
+def logical_or(x1, x2, /):
+    return _lax("bitwise_or", "or_")(*map(_to_bool, promote_args("logical_or", x1, x2)))
+
+
+def logical_xor(x1, x2, /):
+    return _lax("bitwise_xor", "xor")(*map(_to_bool, promote_args("logical_xor", x1, x2)))
+
+
+def logical_not(x, /):
+    return _lax("bitwise_not", "not_")(*map(_to_bool, promote_args("logical_not", x)))
+
+
+def _check_int_or_bool(name, *args):
+    for a in args:
+        dt = _dtype(a)
+        if not (dtypes.is_integer(dt) or dt == np.bool_):
+            raise TypeError(f"{name} only accepts integer or boolean arguments, got {dt}")
+
+
+def bitwise_and(x1, x2, /):
+    x1, x2 = promote_args("bitwise_and", x1, x2)
+    _check_int_or_bool("bitwise_and", x1)
+    return _lax("bitwise_and", "and_")(x1, x2)
+
+
+def bitwise_or(x1, x2, /):
+    x1, x2 = promote_args("bitwise_or", x1, x2)
+    _check_int_or_bool("bitwise_or", x1)
+    return _lax("bitwise_or", "or_")(x1, x2)
+
+
+def bitwise_xor(x1, x2, /):
+    x1, x2 = promote_args("bitwise_xor", x1, x2)
+    _check_int_or_bool("bitwise_xor", x1)
+    return _lax("bitwise_xor", "xor")(x1, x2)
+
+
+def bitwise_not(x, /):
+    (x,) = promote_args("bitwise_not", x)
+    _check_int_or_bool("bitwise_not", x)
+    return _lax("bitwise_not", "not_")(x)
+
+
+invert = bitwise_not
+bitwise_invert = bitwise_not
+
+
+def left_shift(x1, x2, /):
+    x1, x2 = promote_args_numeric("left_shift", x1, x2)
+    _check_int_or_bool("left_shift", x1)
+    return _lax("shift_left")(x1, x2)
+
+
+bitwise_left_shift = left_shift
+
+
+def right_shift(x1, x2, /):
+    x1, x2 = promote_args_numeric("right_shift", x1, x2)
+    _check_int_or_bool("right_shift", x1)
+    if dtypes.issubdtype(_dtype(x1), np.unsignedinteger):
+        return _lax("shift_right_logical")(x1, x2)
+    return _lax("shift_right_arithmetic")(x1, x2)
+
+
+bitwise_right_shift = right_shift
