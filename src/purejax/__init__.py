@@ -1,14 +1,26 @@
-"""purejax: JAX's composable function transformations in pure Python on NumPy."""
-from purejax._src.config import config
-from purejax._src.array import Array
+"""purejax: JAX's composable function transformations in pure Python on NumPy.
+
+    import purejax as jax
+    import purejax.numpy as jnp
+"""
+import purejax._src.numpy.array_methods  # noqa: F401  (operators and methods on arrays)
 from purejax._src.api import (ShapeDtypeStruct, block_until_ready, device_get, device_put,
                               eval_shape, grad, hessian, jacfwd, jacrev, jvp, linear_transpose,
                               linearize, make_jaxpr, value_and_grad, vjp, vmap)
+from purejax._src.array import Array
+from purejax._src.callback import pure_callback
+from purejax._src.config import config
+from purejax._src.custom_derivatives import closure_convert, custom_jvp, custom_vjp
+from purejax._src.jit import disable_jit, jit
+from purejax import (custom_batching, dtypes, lax, nn, numpy, test_util,  # noqa: E402
+                     tree_util)
 
 __version__ = "0.1.0"
-from purejax._src.custom_derivatives import closure_convert, custom_jvp, custom_vjp
-from purejax import tree_util, dtypes
-from purejax._src.jit import disable_jit, jit
-from purejax._src.callback import pure_callback
-from purejax import custom_batching
-from purejax import lax, nn, numpy, test_util
+
+__all__ = [
+    "Array", "ShapeDtypeStruct", "block_until_ready", "closure_convert", "config",
+    "custom_batching", "custom_jvp", "custom_vjp", "device_get", "device_put", "disable_jit",
+    "dtypes", "eval_shape", "grad", "hessian", "jacfwd", "jacrev", "jit", "jvp", "lax",
+    "linear_transpose", "linearize", "make_jaxpr", "nn", "numpy", "pure_callback",
+    "test_util", "tree_util", "value_and_grad", "vjp", "vmap",
+]
