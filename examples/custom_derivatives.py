@@ -317,3 +317,54 @@ x_val = jnp.pi / 4.0
 print(f"grad normal = {grad(f_normal)(x_val):.3f}")
 print(f"grad stopped = {grad(f_stopped)(x_val):.3f}")
 print(grad(lambda x: jnp.round(x))(2.7))
+
+section("Implicit differentiation of a while_loop fixed point (seed 001)")
+from purejax.lax import while_loop  # noqa: E402
+
+
+@partial(custom_vjp, nondiff_argnums=(0,))
+def fixed_point(f, a, x_guess):
+    def cond_fun(carry):
+        x_prev, x = carry
+        return jnp.abs(x_prev - x) > 1e-6
+
+    def body_fun(carry):
+        _, x = carry
+        return x, f(a, x)
+
+    _, x_star = while_loop(cond_fun, body_fun, (x_guess, f(a, x_guess)))
+    return x_star
+
+
+def fixed_point_fwd(f, a, x_init):
+    x_star = fixed_point(f, a, x_init)
+    return x_star, (a, x_star)
+
+
+def fixed_point_rev(f, res, x_star_bar):
+    a, x_star = res
+    _, vjp_a = vjp(lambda a: f(a, x_star), a)
+    a_bar, = vjp_a(fixed_point(partial(rev_iter, f), (a, x_star, x_star_bar), x_star_bar))
+    return a_bar, jnp.zeros_like(x_star)
+
+
+def rev_iter(f, packed, u):
+    a, x_star, x_star_bar = packed
+    _, vjp_x = vjp(lambda x: f(a, x), x_star)
+    return x_star_bar + vjp_x(u)[0]
+
+
+fixed_point.defvjp(fixed_point_fwd, fixed_point_rev)
+
+
+def newton_sqrt(a):
+    update = lambda a, x: 0.5 * (x + a / x)
+    return fixed_point(update, a, a)
+
+
+print(newton_sqrt(2.))
+print(jit(vmap(newton_sqrt))(jnp.array([1., 2., 3., 4.])))
+print(grad(newton_sqrt)(2.))
+print(grad(grad(newton_sqrt))(2.))
+print(grad(jnp.sqrt)(2.))
+print(grad(grad(jnp.sqrt))(2.))
