@@ -333,3 +333,12 @@ def test_every_integer_operator_both_sides(op):
         assert isinstance(out, Array), (op, type(a), type(b))
         np.testing.assert_array_equal(np.asarray(out), op(an, bn))
         assert out.dtype == np.asarray(op(an, bn)).dtype or out.dtype == np.int32
+
+
+def test_tracers_are_instances_of_array():
+    import purejax as jax
+    seen = []
+    jax.grad(lambda x: seen.append(isinstance(x, jax.Array)) or x)(1.)
+    jax.jit(lambda x: seen.append(isinstance(x, jax.numpy.ndarray)) or x)(1.)
+    assert seen == [True, True]
+    assert not isinstance(np.ones(2), jax.Array)

@@ -157,4 +157,7 @@ def test_dtype_queries():
     assert jnp.newaxis is None
     assert jnp.pi == np.pi and jnp.e == np.e and jnp.inf == np.inf and np.isnan(jnp.nan)
     assert jnp.euler_gamma == np.euler_gamma
-    assert jnp.float32 is np.float32 and jnp.bool_ is np.bool_
+    # JAX-style scalar types: usable as dtypes, and calling one builds an Array
+    assert jnp.float32 == np.float32 and np.dtype(jnp.bool_) == np.bool_
+    assert repr(jnp.float32(0.5) + 1.0) == "Array(1.5, dtype=float32)"
+    assert isinstance(np.float32(1), jnp.float32) and not isinstance(np.float64(1), jnp.float32)

@@ -733,7 +733,7 @@ def block_until_ready(x):
 
 
 def device_get(x):
-    return tu.tree_map(lambda v: np.asarray(v) if isinstance(v, Array) else v, x)
+    return tu.tree_map(lambda v: np.asarray(v) if type(v) is Array else v, x)
 
 
 def device_put(x, device=None):

@@ -10,7 +10,13 @@ import numpy as np
 from purejax._src import core, dtypes
 
 
-class Array:
+class _ArrayMeta(type):
+    # As jax.Array: tracers count as arrays for isinstance checks in user code.
+    def __instancecheck__(cls, instance):
+        return type(instance) is cls or isinstance(instance, core.Tracer)
+
+
+class Array(metaclass=_ArrayMeta):
     __slots__ = ("_value", "weak_type", "_aval", "__weakref__")
     __array_priority__ = 100
 

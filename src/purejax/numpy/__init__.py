@@ -1,8 +1,9 @@
 """NumPy's API on purejax arrays, as jax.numpy (re-exports only)."""
 import purejax._src.numpy.array_methods  # noqa: F401  (operators and methods on arrays)
 from purejax._src.array import Array as ndarray
-from purejax._src.dtypes import (bool_, complex64, complex128, float16, float32, float64,
-                                 int8, int16, int32, int64, uint8, uint16, uint32, uint64)
+from purejax._src.numpy.scalar_types import (bool_, complex64, complex128, complex_, float16,
+                                             float32, float64, float_, int8, int16, int32, int64,
+                                             int_, uint8, uint16, uint32, uint64)
 from purejax._src.numpy.einsum import einsum, einsum_path
 from purejax._src.numpy.indexing import take, take_along_axis
 from purejax._src.numpy.array_creation import (

@@ -248,7 +248,7 @@ def _normalize_dynamic_index(i, n: int):
     """An int32 index array with negative entries wrapped once (i + n)."""
     if not isinstance(i, Tracer):
         # Concrete indices are normalized now, so no select is staged for them.
-        val = np.asarray(i._value if isinstance(i, Array) else i)
+        val = np.asarray(i._value if type(i) is Array else i)
         if not dtypes.issubdtype(val.dtype, np.unsignedinteger):
             val = np.where(val < 0, val + n, val)
         return Array(np.asarray(val, _INDEX_DTYPE))
@@ -462,7 +462,7 @@ def _index_to_gather(x_shape: tuple, idx: tuple, advanced_contiguous: bool,
         full_shape = tuple(gather_indices_shape)
         cols = []
         for g, i in gather_indices:
-            v = np.asarray(g._value if isinstance(g, Array) else g, _INDEX_DTYPE)
+            v = np.asarray(g._value if type(g) is Array else g, _INDEX_DTYPE)
             v = v.reshape((1,) * i + v.shape + (1,) * (len(full_shape) - i - v.ndim))
             cols.append(np.broadcast_to(v, full_shape)[..., None])
         gather_indices_array = Array(np.concatenate(cols, axis=-1))

@@ -104,7 +104,7 @@ def convert(x: Any, dtype: np.dtype, weak_type: bool = False):
             return Array(np.asarray(x).astype(dtype), weak_type)
         return Array(np.asarray(x, dtype=dtype), weak_type)
     x = canonicalize_operand(x)
-    if isinstance(x, Array):
+    if type(x) is Array:
         dtype = dtypes.canonicalize_dtype(dtype)
         if x.dtype == dtype:
             return x if x.weak_type == weak_type else Array(x._value, weak_type)
