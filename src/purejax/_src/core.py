@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -18,6 +19,13 @@ from purejax._src import dtypes
 from purejax._src.errors import (ConcretizationTypeError, MissingRuleError,
                                  TracerArrayConversionError, TracerBoolConversionError,
                                  TracerIntegerConversionError, UnexpectedTracerError)
+
+
+# JAX computes inf and nan silently. Rather than enter np.errstate on every
+# operation, ignore NumPy's floating-point RuntimeWarnings raised from purejax's own
+# modules (and its generated code): the filter costs nothing until a warning fires,
+# and warnings from the user's own NumPy code are untouched.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"purejax\.")
 
 
 # ---------------------------------------------------------------------------
@@ -329,8 +337,7 @@ class EvalTrace(Trace):
                 vals.append(v)
                 sig.append((v.shape, v.dtype, w))
         out_avals = _eval_signature(prim, sig, params)
-        with np.errstate(all="ignore"):  # JAX computes inf/nan silently
-            out = prim.impl(*vals, **params)
+        out = prim.impl(*vals, **params)
         if _debug_flags["jax_debug_nans"] or _debug_flags["jax_debug_infs"]:
             _check_nonfinite(prim, vals, out, params)
         if prim.multiple_results:

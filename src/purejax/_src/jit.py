@@ -258,6 +258,33 @@ def _raw(x, dtype):
     return v if v.dtype == dtype else v.astype(dtype)
 
 
+def _array_sig(x):
+    v = x._value
+    return (v.shape, v.dtype, x.weak_type)
+
+
+# Per argument type: its cache signature on the fast path (Python scalars are weak,
+# except bool; their dtype depends on x64, which is part of the key).
+_FAST_SIG = {Array: _array_sig, float: lambda x: float, int: lambda x: int, bool: lambda x: bool}
+
+
+def _fast_caller(entry, args):
+    """A closure that runs the compiled code straight from the positional args."""
+    fn, out_tree, out_weak = entry.fn, entry.out_tree, entry.out_weak
+    dts = [None if type(x) is Array else _leaf_signature(x)[1] for x in args]
+    single = out_tree.num_leaves == 1 and tu.treedef_is_strict_leaf(out_tree)
+
+    def call(*xs):
+        raw = [x._value if d is None else np.asarray(x, d) for x, d in zip(xs, dts)]
+        outs = fn(*raw)
+        if single:
+            o = outs[0]
+            return Array(o if type(o) is np.ndarray else np.asarray(o), out_weak[0])
+        return tu.tree_unflatten(out_tree, [
+            Array(o if type(o) is np.ndarray else np.asarray(o), w) for o, w in zip(outs, out_weak)])
+    return call
+
+
 class _Compiled:
     __slots__ = ("fn", "out_tree", "out_weak", "closed", "consts_hoisted")
 
@@ -284,6 +311,8 @@ class JitWrapped:
         self._static_argnums, self._static_argnames = _infer_static(
             fun, static_argnums, static_argnames)
         self._cache: dict = {}
+        # signature -> caller, for calls needing no flattening (None: static args exist)
+        self._fast: dict | None = None if (self._static_argnums or self._static_argnames) else {}
 
     def __get__(self, obj, objtype=None):
         if obj is None:
@@ -295,6 +324,8 @@ class JitWrapped:
 
     def clear_cache(self) -> None:
         self._cache.clear()
+        if self._fast is not None:
+            self._fast.clear()
 
     def _split(self, args, kwargs):
         nums = self._static_argnums
@@ -337,6 +368,12 @@ class JitWrapped:
         return args, kwargs
 
     def __call__(self, *args, **kwargs):
+        # Fast path: positional Arrays / Python scalars at top level, a cache hit.
+        if not kwargs and self._fast is not None and type(core._state.trace) is core.EvalTrace:
+            sig = [_FAST_SIG[type(x)](x) if type(x) in _FAST_SIG else None for x in args]
+            hit = self._fast.get((tuple(sig), _flags["jax_enable_x64"]))
+            if hit is not None and not _flags["jax_debug_nans"] and not _flags["jax_debug_infs"]:
+                return hit(*args)
         if _flags["jax_disable_jit"]:
             return self._fun(*args, **kwargs)
         static, dyn_args, dyn_kwargs = self._split(args, kwargs)
@@ -353,6 +390,11 @@ class JitWrapped:
         if entry is None:
             entry = self._compile(static, in_tree, sigs, dyn_args, dyn_kwargs)
             self._cache[key] = entry
+            if (self._fast is not None and not kwargs and not entry.consts_hoisted
+                    and all(type(x) in _FAST_SIG for x in args)
+                    and in_tree == tu.tree_structure((tuple(args), {}))):
+                fast_sig = tuple(_FAST_SIG[type(x)](x) for x in args)
+                self._fast[(fast_sig, _flags["jax_enable_x64"])] = _fast_caller(entry, args)
         if _flags["jax_debug_nans"] or _flags["jax_debug_infs"]:
             # re-run op by op so the check names the equation that produced the value
             vals = [x if isinstance(x, (Array, Tracer)) else Array(_raw(x, s[1]), s[2])

@@ -212,24 +212,15 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "jaxpr") -> Callable:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     code = compile(source, filename, "exec")
     namespace = dict(em.globals)
+    namespace["__name__"] = "purejax._generated"  # so core's RuntimeWarning filter applies
     exec(code, namespace)
     fn = namespace[fname]
     if _flags.get("purejax_dump_generated_code"):
         print(f"# purejax generated code: {filename}\n{source}")
-    runner = _with_errstate(fn)
-    runner.raw = fn  # without the errstate guard: loops enter it once, not per call
-    runner.source = source
-    runner.filename = filename
-    return runner
-
-
-def _with_errstate(fn):
-    errstate = np.errstate
-
-    def run(*args):
-        with errstate(all="ignore"):  # XLA computes inf/nan silently
-            return fn(*args)
-    return run
+    fn.raw = fn  # control flow lowerings call this (historically without an errstate guard)
+    fn.source = source
+    fn.filename = filename
+    return fn
 
 
 def _array_fallback(eqn):

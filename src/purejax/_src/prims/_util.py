@@ -124,9 +124,17 @@ def binop(name: str, impl: Callable, accepted: Callable = is_inexact,
     return naryop(name, impl, accepted, 2, out_dtype)
 
 
+_PY_SCALARS = frozenset({bool, int, float, complex})
+
+
 def as_operands(*args):
     """Make lax-level operands: Python scalars take the dtype of the first array
     operand (they are weakly typed), as lax's functions allow."""
+    for a in args:
+        if type(a) in _PY_SCALARS:
+            break
+    else:
+        return args  # the common case (jnp has already converted): nothing to do
     ref = None
     for a in args:
         if not dtypes.is_python_scalar(a):
