@@ -256,3 +256,25 @@ def test_complex_holomorphic(x64):
     np.testing.assert_allclose(g, 2 * z + np.cos(z))
     with pytest.raises(TypeError, match="real-valued outputs"):
         jax.grad(f)(z)
+
+
+def test_jacobians_of_tuple_outputs_and_aux():
+    f = lambda x, y: (jnp.sin(x) * y, {"s": jnp.sum(x)})
+    x, y = jnp.arange(3.), 2.
+    for jac in (jax.jacfwd, jax.jacrev):
+        out = jac(f)(x, y)
+        np.testing.assert_allclose(out[0], np.diag(np.cos(np.arange(3.)) * 2), rtol=1e-6)
+        np.testing.assert_allclose(out[1]["s"], np.ones(3))
+        both = jac(f, argnums=(0, 1))(x, y)
+        np.testing.assert_allclose(both[0][1], np.sin(np.arange(3.)), rtol=1e-6)
+        j, aux = jac(lambda x: (x ** 2, x * 2), has_aux=True)(3.)
+        assert float(j) == 6.0 and float(aux) == 6.0 and type(aux).__name__ == "Array"
+
+
+def test_aux_outputs_are_concrete():
+    _, _, aux = jax.vjp(lambda x: (x ** 2, {"a": x}), 3., has_aux=True)
+    assert type(aux["a"]).__name__ == "Array"
+    _, _, aux = jax.jvp(lambda x: (x ** 2, x), (3.,), (1.,), has_aux=True)
+    assert type(aux).__name__ == "Array" and float(aux) == 3.0
+    g, aux = jax.grad(lambda x: (x ** 2, x + 1), has_aux=True)(3.)
+    assert type(aux).__name__ == "Array" and float(aux) == 4.0

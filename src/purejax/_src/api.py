@@ -68,6 +68,15 @@ def _argnums_tuple(argnums, nargs: int, fname: str) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _strip_aux(aux):
+    """Auxiliary outputs leave a finished transformation as their primal values."""
+    def strip(x):
+        while isinstance(x, ad.JVPTracer) and not x._trace._alive:
+            x = x.primal
+        return x
+    return tu.tree_map(strip, aux)
+
+
 class _OutTree:
     """Captures the output treedef of a flattened function when it runs."""
     __slots__ = ("tree", "aux")
@@ -120,7 +129,7 @@ def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
     out_p, out_t = ad.jvp_flat(flat, p_leaves, t_leaves)
     out_t = [ad.instantiate_zeros(t) for t in out_t]
     res = (tu.tree_unflatten(store.tree, out_p), tu.tree_unflatten(store.tree, out_t))
-    return res + (store.aux,) if has_aux else res
+    return res + (_strip_aux(store.aux),) if has_aux else res
 
 
 def _check_tangent(p, t):
@@ -175,7 +184,7 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
         return tu.tree_unflatten(out_tree, [ad.instantiate_zeros(t) for t in lin(*t_leaves)])
 
     res = (tu.tree_unflatten(out_tree, out), f_jvp)
-    return res + (store.aux,) if has_aux else res
+    return res + (_strip_aux(store.aux),) if has_aux else res
 
 
 # ---------------------------------------------------------------------------
@@ -192,7 +201,7 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     out_avals = [core.get_aval(o) for o in out]
     f_vjp = _VjpFun(lin, p_tree, p_leaves, out_tree, out_avals, fname)
     res = (tu.tree_unflatten(out_tree, out), f_vjp)
-    return res + (store.aux,) if has_aux else res
+    return res + (_strip_aux(store.aux),) if has_aux else res
 
 
 class _VjpFun:
@@ -474,59 +483,67 @@ def _std_basis(leaves):
     return out, sizes
 
 
+def _jac_target(fun, args, kwargs, argnums, fname):
+    """(g, target): g(target) == fun(*args) with the differentiated arguments replaced;
+    target is args[argnums] for an int, else the tuple of those arguments."""
+    nums = _argnums_tuple(argnums, len(args), fname)
+    single = isinstance(argnums, int)
+
+    def g(t):
+        full = list(args)
+        for i, a in zip(nums, (t,) if single else t):
+            full[i] = a
+        return fun(*full, **kwargs)
+
+    target = args[nums[0]] if single else tuple(args[i] for i in nums)
+    return g, target
+
+
+def _slice_axis(x, start, stop, axis):
+    from purejax._src import lax
+    return lax.slice_in_dim(x, start, stop, axis=axis)
+
+
 def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
            holomorphic: bool = False) -> Callable:
     """The Jacobian by forward mode (vmapped jvp): output shape + input shape."""
     fname = func_name(fun)
 
     def jacfun(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args), fname)
-        dyn = tuple(args[i] for i in nums)
-        _check_jac_inputs(dyn, "jacfwd", holomorphic)
-
-        def f_partial(*d):
-            full = list(args)
-            for i, a in zip(nums, d):
-                full[i] = a
-            return fun(*full, **kwargs)
-
-        leaves, tree = _flatten_args(dyn, fname)
+        g, target = _jac_target(fun, args, kwargs, argnums, fname)
+        _check_jac_inputs(target, "jacfwd", holomorphic)
+        leaves, tree = _flatten_args(target, fname)
+        primal = tu.tree_unflatten(tree, leaves)
         basis, sizes = _std_basis(leaves)
 
         def push(*basis_leaves):
-            tangents = tu.tree_unflatten(tree, list(basis_leaves))
-            res = jvp(f_partial, dyn, tangents, has_aux=has_aux)
-            return res[1] if not has_aux else (res[1], res[2])
+            return jvp(g, (primal,), (tu.tree_unflatten(tree, list(basis_leaves)),),
+                       has_aux=has_aux)
 
-        y = f_partial(*dyn)
-        if has_aux:
-            y, aux = y
-        jac = vmap(push, out_axes=-1)(*basis) if not has_aux else None
-        if has_aux:
-            jac, _ = vmap(push, out_axes=(-1, None))(*basis)
-        jac_tree = tu.tree_map(lambda j, yy: _split_last(j, core.get_aval(_to_value(yy)).shape,
-                                                         leaves, sizes, tree), jac, y)
-        if isinstance(argnums, int):
-            jac_tree = tu.tree_map(lambda t: t[0], jac_tree, is_leaf=lambda t: isinstance(t, tuple))
-        return (jac_tree, aux) if has_aux else jac_tree
+        # The primal output and aux do not depend on the basis, but batching rules may
+        # still batch them: take them at index 0 rather than rely on out_axes=None.
+        res = vmap(push, out_axes=(0, -1, 0) if has_aux else (0, -1))(*basis)
+        first = lambda t: tu.tree_map(lambda v: v[0], t)
+        y, jac = first(res[0]), res[1]
+
+        def split(j, yy):
+            out_shape = core.get_aval(_to_value(yy)).shape
+            parts, start = [], 0
+            for x, n in zip(leaves, sizes):
+                piece = _slice_axis(j, start, start + n, -1)
+                parts.append(lax_reshape(piece, tuple(out_shape) + core.get_aval(x).shape))
+                start += n
+            return tu.tree_unflatten(tree, parts)
+
+        jac_tree = tu.tree_map(split, jac, y)
+        return (jac_tree, first(res[2])) if has_aux else jac_tree
 
     return jacfun
 
 
-def _split_last(j, out_shape, in_leaves, sizes, in_tree):
+def lax_reshape(x, shape):
     from purejax._src import lax
-    parts, start = [], 0
-    for x, s in zip(in_leaves, sizes):
-        piece = lax.slice_in_dim(j, start, start + s, axis=-1) if hasattr(lax, "slice_in_dim") \
-            else _slice_last(j, start, start + s)
-        parts.append(lax.reshape(piece, tuple(out_shape) + core.get_aval(x).shape))
-        start += s
-    return tu.tree_unflatten(in_tree, parts)
-
-
-def _slice_last(j, start, stop):
-    from purejax._src.numpy import indexing
-    return indexing.getitem(j, (Ellipsis, slice(start, stop)))
+    return lax.reshape(x, shape)
 
 
 def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
@@ -535,48 +552,30 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     fname = func_name(fun)
 
     def jacfun(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args), fname)
-        dyn = tuple(args[i] for i in nums)
-        _check_jac_inputs(dyn, "jacrev", holomorphic, allow_int)
-
-        def f_partial(*d):
-            full = list(args)
-            for i, a in zip(nums, d):
-                full[i] = a
-            return fun(*full, **kwargs)
-
-        res = vjp(f_partial, *dyn, has_aux=has_aux)
+        g, target = _jac_target(fun, args, kwargs, argnums, fname)
+        _check_jac_inputs(target, "jacrev", holomorphic, allow_int)
+        res = vjp(g, target, has_aux=has_aux)
         y, pullback = res[0], res[1]
         y_leaves, y_tree = tu.tree_flatten(y)
         y_leaves = [_to_value(v) for v in y_leaves]
         basis, sizes = _std_basis(y_leaves)
-        cts = vmap(lambda *b: pullback(tu.tree_unflatten(y_tree, list(b))))(*basis)
-        from purejax._src import lax
-        # cts: tuple over dyn args of pytrees with leaves (M,) + in_shape
-        per_out = []
-        start = 0
-        for yl, s in zip(y_leaves, sizes):
+        (cts,) = vmap(lambda *b: pullback(tu.tree_unflatten(y_tree, list(b))))(*basis)
+        per_out, start = [], 0
+        for yl, n in zip(y_leaves, sizes):
             oshape = core.get_aval(yl).shape
             per_out.append(tu.tree_map(
-                lambda c: lax.reshape(_slice_first(c, start, start + s),
-                                      oshape + core.get_aval(c).shape[1:]), cts))
-            start += s
+                lambda c, start=start, n=n: lax_reshape(
+                    _slice_axis(c, start, start + n, 0), oshape + core.get_aval(c).shape[1:]),
+                cts))
+            start += n
         jac = tu.tree_unflatten(y_tree, per_out)
-        if isinstance(argnums, int):
-            jac = tu.tree_map(lambda t: t[0], jac, is_leaf=lambda t: isinstance(t, tuple)
-                              and not hasattr(t, "_fields"))
         return (jac, res[2]) if has_aux else jac
 
     return jacfun
 
 
-def _slice_first(c, start, stop):
-    from purejax._src.numpy import indexing
-    return indexing.getitem(c, slice(start, stop))
-
-
-def _check_jac_inputs(dyn, name, holomorphic, allow_int=False):
-    for x in tu.tree_leaves(dyn):
+def _check_jac_inputs(target, name, holomorphic, allow_int=False):
+    for x in tu.tree_leaves(target):
         dt = dtypes.dtype(x)
         if holomorphic and not dtypes.is_complex(dt):
             raise TypeError(f"{name} with holomorphic=True requires inputs with complex dtype, "
