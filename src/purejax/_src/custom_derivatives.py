@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import weakref
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -35,17 +36,38 @@ def _rule_name(f) -> str:
     return f"{func_name(f)}{' (' + src + ')' if src else ''}"
 
 
-def resolve_kwargs(fun: Callable, args: tuple, kwargs: dict) -> tuple:
-    """Positional arguments only, with keyword arguments and defaults filled in."""
-    if not kwargs:
+# fun -> (signature or None, has_defaults): inspect is slow; weak so that functions
+# defined on the fly are not kept alive
+_SIGNATURES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _signature(fun):
+    try:
+        hit = _SIGNATURES.get(fun)
+    except TypeError:  # unhashable callable
+        hit = None
+    if hit is None:
         try:
             sig = inspect.signature(fun)
+            hit = (sig, any(p.default is not p.empty for p in sig.parameters.values()))
         except (TypeError, ValueError):
-            return args
-        if not any(p.default is not p.empty for p in sig.parameters.values()):
-            return args
+            hit = (None, False)
+        try:
+            _SIGNATURES[fun] = hit
+        except TypeError:
+            pass
+    return hit
+
+
+def resolve_kwargs(fun: Callable, args: tuple, kwargs: dict) -> tuple:
+    """Positional arguments only, with keyword arguments and defaults filled in."""
+    sig, has_defaults = _signature(fun)
+    if not kwargs and (sig is None or not has_defaults or len(args) == len(sig.parameters)):
+        return args
+    if sig is None:
+        raise TypeError(f"cannot resolve keyword arguments of {func_name(fun)}: no signature.")
     try:
-        ba = inspect.signature(fun).bind(*args, **kwargs)
+        ba = sig.bind(*args, **kwargs)
     except TypeError as e:
         raise TypeError(f"Calling {func_name(fun)}: {e}") from None
     ba.apply_defaults()
