@@ -58,12 +58,18 @@ def in_double(fn):
     precision: XLA's float32 results are (close to) correctly rounded, NumPy's float32
     SIMD kernels are not. The result keeps its kind (abs of complex64 gives float32)."""
 
+    unary_ufunc = isinstance(fn, np.ufunc) and fn.nin == 1
+
     def impl(*args, **params):
         narrow = args[0].dtype
-        if narrow not in _WIDER:
+        wide = _WIDER.get(narrow)
+        if wide is None:
             return fn(*args, **params)
-        out = np.asarray(fn(*[a.astype(_WIDER[a.dtype]) if a.dtype in _WIDER else a
-                              for a in args], **params))
+        if unary_ufunc and not params and narrow.kind == "f":
+            out = fn(args[0], dtype=wide)  # computed in double, one call
+        else:
+            out = np.asarray(fn(*[a.astype(_WIDER[a.dtype]) if a.dtype in _WIDER else a
+                                  for a in args], **params))
         target = narrow if out.dtype.kind == narrow.kind else np.finfo(narrow).dtype
         return out.astype(target)
 
@@ -411,7 +417,9 @@ def cbrt(x, *, accuracy=None):
 
 
 # --- abs: |x|; complex -> real dtype; abs(INT_MIN) wraps to INT_MIN ----------
-abs_p = unop("abs", in_double(np.abs), is_signed_number, out_dtype=real_part_dtype)
+_complex_abs = in_double(np.abs)  # |z| rounds; real abs is exact in any precision
+abs_p = unop("abs", lambda x: _complex_abs(x) if x.dtype.kind == "c" else np.abs(x),
+             is_signed_number, out_dtype=real_part_dtype)
 
 
 def _abs_jvp(g, ans, x):
@@ -567,7 +575,7 @@ def _int_div(x, y):
     return np.where(y == 0, np.asarray(-1).astype(q.dtype), q).astype(x.dtype)
 
 
-div_p = binop("div", lambda x, y: _int_div(x, y) if np.issubdtype(x.dtype, np.integer)
+div_p = binop("div", lambda x, y: _int_div(x, y) if x.dtype.kind in "iu"
               else np.true_divide(x, y), is_number)
 defjvp(div_p,
        lambda g, x, y: div(g, y),
