@@ -458,7 +458,11 @@ custom_lin_p.transpose = _custom_lin_transpose
 
 
 def _custom_lin_jvp(primals, tangents, **params):
-    raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function.")
+    # differentiating the tangent map itself (e.g. grad of jvp): as JAX, a missing rule
+    raise core.MissingRuleError("custom_lin", "Differentiation (jvp)",
+                                "a custom_vjp function's derivative is known only through "
+                                "its bwd rule, so forward-mode differentiation of it (or of "
+                                "its JVP) is not available; use custom_jvp for that.")
 
 
 custom_lin_p.jvp = _custom_lin_jvp
