@@ -12,7 +12,6 @@ A call flattens the differentiable arguments and asks the current trace to
 from __future__ import annotations
 
 import functools
-import inspect
 import weakref
 from typing import Any, Callable, Sequence
 
@@ -48,6 +47,7 @@ def _signature(fun):
         hit = None
     if hit is None:
         try:
+            import inspect  # imported lazily: it costs ~20 ms at startup
             sig = inspect.signature(fun)
             hit = (sig, any(p.default is not p.empty for p in sig.parameters.values()))
         except (TypeError, ValueError):

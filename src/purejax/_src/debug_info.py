@@ -1,7 +1,6 @@
 """What error messages need to know about the user's function and its arguments."""
 from __future__ import annotations
 
-import inspect
 from typing import Any, Callable, Sequence
 
 from purejax._src import core
@@ -27,6 +26,7 @@ def func_name(f: Callable) -> str:
 
 
 def func_src(f: Callable) -> str:
+    import inspect  # imported lazily: it costs ~20 ms at startup
     try:
         f = inspect.unwrap(f)
         while hasattr(f, "func") and not hasattr(f, "__code__"):
@@ -39,6 +39,7 @@ def func_src(f: Callable) -> str:
 
 def flat_arg_names(fun: Callable, args: Sequence, kwargs: dict, leaf_paths) -> list[str]:
     """Names like `x`, `params['w']`, `args[2][0]` for each flattened argument leaf."""
+    import inspect
     try:
         sig = inspect.signature(fun)
         bound = sig.bind(*args, **kwargs)
@@ -60,6 +61,7 @@ def flat_arg_names(fun: Callable, args: Sequence, kwargs: dict, leaf_paths) -> l
 
 
 def _is_varargs(fun, name) -> bool:
+    import inspect
     try:
         p = inspect.signature(fun).parameters.get(name)
     except (TypeError, ValueError):

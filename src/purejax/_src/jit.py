@@ -5,7 +5,6 @@ and make_jaxpr shows the nested call as JAX does."""
 from __future__ import annotations
 
 import functools
-import inspect
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -489,6 +488,7 @@ def _infer_static(fun, static_argnums, static_argnames):
     names = () if static_argnames is None else (
         (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames))
     try:
+        import inspect  # lazily: ~20 ms at startup
         params = list(inspect.signature(fun).parameters.values())
     except (TypeError, ValueError):
         params = None
@@ -504,6 +504,7 @@ def _infer_static(fun, static_argnums, static_argnames):
 
 def _arg_names(fun, static_nums, paths):
     try:
+        import inspect
         params = [p.name for p in inspect.signature(fun).parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     except (TypeError, ValueError):

@@ -10,7 +10,6 @@ read `compiled.source`.
 from __future__ import annotations
 
 import functools
-import hashlib
 import itertools
 import linecache
 import os
@@ -197,6 +196,7 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "jaxpr") -> Callable:
     src_lines += ["    " + ln for ln in body]
     src_lines.append(f"    return [{ret}]")
     source = "\n".join(src_lines) + "\n"
+    import hashlib  # lazily: only compilation needs it
     digest = hashlib.sha1(source.encode()).hexdigest()[:10]
     filename = f"<purejax generated {fname} {digest}>"
     d = _dump_dir()

@@ -28,6 +28,7 @@ at those poles is +inf for odd m and nan for even m; a non-natural m gives nan.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -141,16 +142,29 @@ def hurwitz_zeta(s: float, q):
 
 
 _TERMS = 60  # the series below are used for |z| <= 1 about 2 and |z| <= 1/2 about 1
-_ZETA_M1 = np.array([float(hurwitz_zeta(float(k), 2.0)) for k in range(2, _TERMS + 2)])  # zeta(k) - 1
-_ALT = (-1.0) ** np.arange(2, _TERMS + 2)
-_K = np.arange(2, _TERMS + 2)
 _G = float(np.euler_gamma)
-# lgamma(1+z) = -g z + sum (-1)^k zeta(k) z^k / k;  lgamma(2+z) = (1-g) z + sum (-1)^k (zeta(k)-1) z^k / k
-_LGAMMA_AT_1 = np.concatenate([[0.0, -_G], _ALT * (1 + _ZETA_M1) / _K])
-_LGAMMA_AT_2 = np.concatenate([[0.0, 1 - _G], _ALT * _ZETA_M1 / _K])
-# digamma(1+z) = -g + sum (-1)^k zeta(k) z^(k-1);  digamma(2+z) = 1 - g + sum (-1)^k (zeta(k)-1) z^(k-1)
-_DIGAMMA_AT_1 = np.concatenate([[-_G], _ALT * (1 + _ZETA_M1)])
-_DIGAMMA_AT_2 = np.concatenate([[1 - _G], _ALT * _ZETA_M1])
+
+
+@functools.lru_cache(maxsize=None)
+def _tables() -> dict:
+    """Series coefficients, computed on first use (not at import: they cost ~80 ms)."""
+    zeta_m1 = np.array([float(hurwitz_zeta(float(k), 2.0)) for k in range(2, _TERMS + 2)])
+    alt = (-1.0) ** np.arange(2, _TERMS + 2)
+    k = np.arange(2, _TERMS + 2)
+    return {
+        # lgamma(1+z) = -g z + sum (-1)^k zeta(k) z^k / k
+        "lgamma1": np.concatenate([[0.0, -_G], alt * (1 + zeta_m1) / k]),
+        # lgamma(2+z) = (1-g) z + sum (-1)^k (zeta(k)-1) z^k / k
+        "lgamma2": np.concatenate([[0.0, 1 - _G], alt * zeta_m1 / k]),
+        # digamma(1+z) = -g + sum (-1)^k zeta(k) z^(k-1)
+        "digamma1": np.concatenate([[-_G], alt * (1 + zeta_m1)]),
+        # digamma(2+z) = 1 - g + sum (-1)^k (zeta(k)-1) z^(k-1)
+        "digamma2": np.concatenate([[1 - _G], alt * zeta_m1]),
+        # digamma(x0 + h) = sum_n psi^(n)(x0) h^n / n!  (digamma(x0) = 0), for |h| < 0.2
+        "digamma_root": np.array([0.0] + [
+            float(_polygamma_n(n, np.array([_DIGAMMA_ROOT_HI]))[0]) / math.factorial(n)
+            for n in range(1, 26)]),
+    }
 
 
 def _series(coeffs, z):
@@ -193,7 +207,7 @@ def _by_range(x, at_1, at_2, down, big):
 
 def _lgamma_mid(x):
     y, prod = _recur_down(x, lambda acc, y: acc * y, 1.0)
-    return np.log(prod) + _series(_LGAMMA_AT_2, y - 2)
+    return np.log(prod) + _series(_tables()["lgamma2"], y - 2)
 
 
 def _lgamma_stirling(x):
@@ -208,7 +222,7 @@ def _lgamma_stirling(x):
 
 
 def _lgamma_pos(x):
-    return _by_range(x, _LGAMMA_AT_1, _LGAMMA_AT_2, _lgamma_mid, _lgamma_stirling)
+    return _by_range(x, _tables()["lgamma1"], _tables()["lgamma2"], _lgamma_mid, _lgamma_stirling)
 
 
 def lgamma_kernel(x):
@@ -216,7 +230,7 @@ def lgamma_kernel(x):
     hi = (x >= 0.5) | np.isnan(x)
     out[hi] = _lgamma_pos(x[hi])
     low = (x > 0) & (x < 0.5)
-    out[low] = _series(_LGAMMA_AT_1, x[low]) - np.log(x[low])  # lgamma(1+x) - log(x)
+    out[low] = _series(_tables()["lgamma1"], x[low]) - np.log(x[low])  # lgamma(1+x) - log(x)
     neg_ = x <= 0
     xn = x[neg_]
     s, _ = _sinpi_cospi(xn)
@@ -232,7 +246,7 @@ _DIGAMMA_ROOT_LO = 9.549995429965697e-17  # x0 - _DIGAMMA_ROOT_HI
 
 def _digamma_mid(x):
     y, acc = _recur_down(x, lambda acc, y: acc + 1 / y, 0.0)
-    return _series(_DIGAMMA_AT_2, y - 2) + acc
+    return _series(_tables()["digamma2"], y - 2) + acc
 
 
 def _digamma_asymptotic(x):
@@ -244,11 +258,11 @@ def _digamma_asymptotic(x):
 
 
 def _digamma_pos(x):
-    out = _by_range(x, _DIGAMMA_AT_1, _DIGAMMA_AT_2, _digamma_mid, _digamma_asymptotic)
+    out = _by_range(x, _tables()["digamma1"], _tables()["digamma2"], _digamma_mid, _digamma_asymptotic)
     near_root = np.abs(x - _DIGAMMA_ROOT_HI) < 0.2
     if near_root.any():
         h = (x[near_root] - _DIGAMMA_ROOT_HI) - _DIGAMMA_ROOT_LO
-        out[near_root] = _series(_DIGAMMA_AT_ROOT, h)
+        out[near_root] = _series(_tables()["digamma_root"], h)
     return out
 
 
@@ -257,7 +271,7 @@ def digamma_kernel(x):
     hi = (x >= 0.5) | np.isnan(x)
     out[hi] = _digamma_pos(x[hi])
     low = (x > 0) & (x < 0.5)
-    out[low] = _series(_DIGAMMA_AT_1, x[low]) - 1 / x[low]  # digamma(1+x) - 1/x
+    out[low] = _series(_tables()["digamma1"], x[low]) - 1 / x[low]  # digamma(1+x) - 1/x
     neg_ = x <= 0
     xn = x[neg_]
     s, c = _sinpi_cospi(xn)
@@ -301,11 +315,6 @@ def polygamma_kernel(m, x):
         sel = natural & (m == order)
         out[sel] = digamma_kernel(x[sel]) if order == 0 else _polygamma_n(int(order), x[sel])
     return out
-
-
-# digamma(x0 + h) = sum_n psi^(n)(x0) h^n / n!  (digamma(x0) = 0), for |h| < 0.2
-_DIGAMMA_AT_ROOT = np.array([0.0] + [float(_polygamma_n(n, np.array([_DIGAMMA_ROOT_HI]))[0])
-                                     / math.factorial(n) for n in range(1, 26)])
 
 
 # ---------------------------------------------------------------------------
