@@ -12,13 +12,6 @@ from purejax import lax
 from purejax.test_util import check_grads
 
 
-@pytest.fixture
-def x64():
-    prev = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", prev)
-
 
 def f_scalar(x):
     return jnp.sin(x) * jnp.exp(x) + x ** 3

@@ -102,13 +102,6 @@ def test_compositions_agree_with_reference(name):
                                    err_msg=f"{name} under {'(' .join(stack)}")
 
 
-@pytest.fixture
-def x64():
-    prev = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", prev)
-
 
 # stop_gradient deliberately disagrees with finite differences
 NOT_FD = {"stop_gradient"}

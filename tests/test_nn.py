@@ -13,13 +13,6 @@ from purejax.test_util import check_grads
 X = np.array([-3.0, -1.0, -0.25, 0.0, 0.5, 2.0, 7.0], np.float32)
 
 
-@pytest.fixture
-def x64():
-    prev = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", prev)
-
 
 def _close(got, expected, rtol=1e-5, atol=1e-6):
     got = np.asarray(got)

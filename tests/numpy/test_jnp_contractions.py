@@ -14,13 +14,6 @@ def _r(*shape):
     return rng.standard_normal(shape).astype(np.float32)
 
 
-@pytest.fixture
-def x64():
-    prev = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", prev)
-
 
 def _close(got, expected, rtol=1e-5, atol=1e-5):
     got = np.asarray(got)

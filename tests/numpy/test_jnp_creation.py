@@ -10,13 +10,6 @@ import purejax.numpy as jnp
 from purejax._src.errors import ConcretizationTypeError
 
 
-@pytest.fixture
-def x64():
-    prev = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", prev)
-
 
 def _check(got, expected, dtype=None):
     got_np = np.asarray(got)

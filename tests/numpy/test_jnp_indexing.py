@@ -12,13 +12,6 @@ XN = np.arange(60, dtype=np.float32).reshape(3, 4, 5)
 X = jnp.array(XN)
 
 
-@pytest.fixture
-def x64():
-    prev = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", prev)
-
 
 def _eq(got, expected):
     got = np.asarray(got)

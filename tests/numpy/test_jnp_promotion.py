@@ -8,13 +8,6 @@ import purejax.numpy as jnp
 from purejax._src import config as config_mod
 
 
-@pytest.fixture
-def x64():
-    prev = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", prev)
-
 
 def _dw(x):
     return (x.dtype, x.weak_type)

@@ -10,13 +10,6 @@ from purejax.test_util import check_grads
 X = (np.arange(24, dtype=np.float32).reshape(2, 3, 4) - 11.5) / 3
 
 
-@pytest.fixture
-def x64():
-    prev = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", prev)
-
 
 def _close(got, expected, rtol=2e-6, atol=1e-6):
     got = np.asarray(got)

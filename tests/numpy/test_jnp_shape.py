@@ -12,13 +12,6 @@ from purejax.test_util import check_grads
 X = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
 
 
-@pytest.fixture
-def x64():
-    prev = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", prev)
-
 
 def _eq(got, expected):
     got = np.asarray(got)

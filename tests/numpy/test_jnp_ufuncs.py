@@ -9,13 +9,6 @@ import purejax._src.lax as _lax
 from purejax.test_util import check_grads
 
 
-@pytest.fixture
-def x64():
-    prev = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", prev)
-
 
 def _close(got, expected, rtol=2e-6, atol=1e-6):
     got = np.asarray(got)

@@ -25,15 +25,6 @@ C64, C128 = np.dtype(np.complex64), np.dtype(np.complex128)
 I8, I32, U8, BOOL = (np.dtype(t) for t in (np.int8, np.int32, np.uint8, np.bool_))
 
 
-@pytest.fixture
-def x64():
-    prev = config.read("jax_enable_x64")
-    config.update("jax_enable_x64", True)
-    try:
-        yield
-    finally:
-        config.update("jax_enable_x64", prev)
-
 
 # ---------------------------------------------------------------------------
 # Samplers: smooth regions of each function (finite differences must be valid)

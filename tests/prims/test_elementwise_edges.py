@@ -15,15 +15,6 @@ from purejax._src.array import Array
 nan, inf = float("nan"), float("inf")
 
 
-@pytest.fixture
-def x64():
-    prev = config.read("jax_enable_x64")
-    config.update("jax_enable_x64", True)
-    try:
-        yield
-    finally:
-        config.update("jax_enable_x64", prev)
-
 
 def a(values, dtype):
     return Array(np.asarray(values, dtype))

@@ -21,15 +21,6 @@ PI = math.pi
 nan, inf = float("nan"), float("inf")
 
 
-@pytest.fixture
-def x64():
-    prev = config.read("jax_enable_x64")
-    config.update("jax_enable_x64", True)
-    try:
-        yield
-    finally:
-        config.update("jax_enable_x64", prev)
-
 
 def f64(op, x):
     return np.asarray(op(Array(np.asarray(x, np.float64))))

@@ -16,12 +16,7 @@ F32, F64, I32, BOOL = np.float32, np.float64, np.int32, np.bool_
 SHAPE = (2, 3, 4)
 
 
-@pytest.fixture(autouse=True)
-def x64():
-    prev = config.read("jax_enable_x64")
-    config.update("jax_enable_x64", True)
-    yield
-    config.update("jax_enable_x64", prev)
+pytestmark = pytest.mark.usefixtures("x64")  # tests/conftest.py
 
 
 def rand(rng, shape, dtype):

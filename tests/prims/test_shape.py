@@ -14,12 +14,7 @@ from purejax.test_util import check_abstract_eval, check_grads, check_vmap
 F32, F64, I32, BOOL = np.float32, np.float64, np.int32, np.bool_
 
 
-@pytest.fixture(autouse=True)
-def x64():
-    prev = config.read("jax_enable_x64")
-    config.update("jax_enable_x64", True)
-    yield
-    config.update("jax_enable_x64", prev)
+pytestmark = pytest.mark.usefixtures("x64")  # tests/conftest.py
 
 
 def rand(rng, shape, dtype):

@@ -499,31 +499,11 @@ def depends_only_on(closed: ClosedJaxpr, allowed_invars: Sequence[bool]) -> list
 def transpose_jaxpr(closed: ClosedJaxpr, linear: Sequence[bool],
                     ct_nonzero: Sequence[bool]) -> ClosedJaxpr:
     """Maps the known (non-linear) inputs + the nonzero output cotangents to the
-    cotangents of the linear inputs (zeros instantiated)."""
-    linear = tuple(bool(x) for x in linear)
-    ct_nonzero = tuple(bool(x) for x in ct_nonzero)
-    key = (linear, ct_nonzero)
-    cache = _cache(closed, "cf_transpose")
-    hit = cache.get(key)
-    if hit is not None:
-        return hit
-    in_avals = closed.in_avals
-    known_avals = [a for a, lin in zip(in_avals, linear) if not lin]
-    ct_avals = [a.to_tangent_aval() for a, nz in zip(closed.out_avals, ct_nonzero) if nz]
-    nk = len(known_avals)
-
-    def f(*args):
-        known = iter(args[:nk])
-        it = iter(args[nk:])
-        cts = [next(it) if nz else Zero(a.to_tangent_aval())
-               for nz, a in zip(ct_nonzero, closed.out_avals)]
-        full = [ad.UndefinedPrimal(a) if lin else next(known) for a, lin in zip(in_avals, linear)]
-        res = ad.backward_pass(closed.jaxpr, closed.consts, cts, full)
-        return [instantiate_ct(r, a) for r, a, lin in zip(res, in_avals, linear) if lin]
-
-    res = trace_closed(f, known_avals + ct_avals)
-    cache[key] = res
-    return res
+    cotangents of the linear inputs (zeros instantiated): the same construction jit's
+    transpose rule uses, cached on the ClosedJaxpr."""
+    from purejax._src.jit import _transpose_jaxpr
+    return _transpose_jaxpr(closed, tuple(bool(x) for x in linear),
+                            tuple(bool(x) for x in ct_nonzero))
 
 
 def instantiate_ct(ct, aval: ShapedArray):
