@@ -219,7 +219,7 @@ def test_vjp_cotangent_errors():
     _, pullback = jax.vjp(lambda x: x * 2, jnp.ones(3))
     with pytest.raises(ValueError, match="Shape of cotangent"):
         pullback(jnp.ones(2))
-    with pytest.raises(TypeError, match="Tree structure of cotangent"):
+    with pytest.raises(ValueError, match="Tree structure of cotangent"):
         pullback((jnp.ones(3),))
 
 

@@ -124,8 +124,10 @@ def test_control_flow_errors_name_function_and_argument():
     assert "f" in msg and "argument x" in msg and "static_argnums" in msg
     with pytest.raises(ConcretizationTypeError):
         jit(f)(1., 2.)
-    with pytest.raises(TracerIntegerConversionError):
+    with pytest.raises(ConcretizationTypeError):
         jit(lambda n: jnp.ones(3)[:int(n)])(2)
+    with pytest.raises(TracerIntegerConversionError):
+        jit(lambda n: [1, 2][n])(1)
     with pytest.raises(TracerArrayConversionError):
         jit(lambda x: np.sin(x))(jnp.ones(2))
     with pytest.raises(ConcretizationTypeError):

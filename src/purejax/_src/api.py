@@ -222,7 +222,7 @@ class _VjpFun:
                             f"argument (a pytree matching the output), got {len(cts)}.")
         ct_leaves, ct_tree = tu.tree_flatten(ct)
         if ct_tree != self.out_tree:
-            raise TypeError(
+            raise ValueError(
                 f"Tree structure of cotangent input {ct_tree}, does not match structure of "
                 f"primal output {self.out_tree}.")
         ct_vals = [_check_cotangent(c, a) for c, a in zip(ct_leaves, self.out_avals)]

@@ -481,7 +481,7 @@ class Tracer:
                                             "boolean conversion (`if`, `while`, `and`, `or`, `not`, bool())"))
 
     def __int__(self):
-        return int(self._concrete_or_raise(TracerIntegerConversionError, "int()"))
+        return int(self._concrete_or_raise(ConcretizationTypeError, "int()"))
 
     def __float__(self):
         return float(self._concrete_or_raise(ConcretizationTypeError, "float()"))

@@ -26,8 +26,9 @@ from purejax._src.interpreters import partial_eval as pe
 from purejax._src.interpreters.ad import JVPTrace, JVPTracer, Zero
 
 
-class CustomRuleError(TypeError):
-    """A custom derivative rule returned something of the wrong structure, shape or dtype."""
+class CustomRuleError(TypeError, ValueError):
+    """A custom derivative rule returned something of the wrong structure, shape or dtype
+    (JAX raises TypeError for some of these and ValueError for others: this is both)."""
 
 
 def _rule_name(f) -> str:
@@ -466,6 +467,14 @@ def _custom_lin_jvp(primals, tangents, **params):
 
 
 custom_lin_p.jvp = _custom_lin_jvp
+
+
+def _custom_lin_batch(args, dims, **params):
+    # custom_lin is only batched when it would be evaluated: forward mode (jacfwd)
+    raise TypeError("can't apply forward-mode autodiff (jvp) to a custom_vjp function.")
+
+
+custom_lin_p.batch = _custom_lin_batch
 
 
 # ---------------------------------------------------------------------------

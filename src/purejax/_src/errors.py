@@ -22,7 +22,7 @@ class TracerArrayConversionError(TypeError):
     pass
 
 
-class UnexpectedTracerError(Exception):
+class UnexpectedTracerError(TypeError):
     """A tracer was used after the transformation that made it had finished."""
 
 

@@ -73,7 +73,7 @@ def matmul(a, b, *, precision=None, preferred_element_type=None):
     a_core = a_shape[-1]
     b_core = b_shape[-2] if b_is_mat else b_shape[-1]
     if a_core != b_core:
-        raise ValueError(f"matmul: Input operand 1 has a mismatch in its core dimension 0 "
+        raise TypeError(f"matmul: Input operand 1 has a mismatch in its core dimension 0 "
                          f"(size {b_core} is different from {a_core}); shapes {a_shape} and "
                          f"{b_shape}")
     a_batch = a_shape[:-2] if a_is_mat else ()

@@ -123,7 +123,14 @@ def asarray_lax(x: Any):
 
 
 def to_inexact_dtype(dt: np.dtype) -> np.dtype:
-    return dt if dtypes.is_inexact(dt) else dtypes.default_float_dtype()
+    """The floating type an integer or bool operand becomes (JAX 0.10's rule): float32,
+    except that 64-bit integers become the default float (float64 under x64)."""
+    dt = np.dtype(dt)
+    if dtypes.is_inexact(dt):
+        return dt
+    if dt.itemsize >= 8:
+        return dtypes.default_float_dtype()
+    return np.dtype(np.float32)
 
 
 def to_numeric_dtype(dt: np.dtype) -> np.dtype:
@@ -253,8 +260,8 @@ def promote_shapes(fun_name: str, *args: Any, keep_scalars: bool = True) -> list
     _check_rank_promotion(fun_name, shapes)
     try:
         result = broadcast_shapes(*shapes)
-    except ValueError:
-        raise ValueError(f"{fun_name}: incompatible shapes for broadcasting: "
+    except ValueError:  # as JAX: a TypeError for elementwise operations
+        raise TypeError(f"{fun_name}: incompatible shapes for broadcasting: "
                          f"{', '.join(map(str, shapes))}") from None
     return [a if (keep_scalars and s == ()) or s == result else broadcast_to_shape(a, result)
             for a, s in zip(args, shapes)]

@@ -465,7 +465,7 @@ integer_pow_p.impl = _integer_pow_impl
 integer_pow_p.abstract_eval = _integer_pow_abstract
 batching.defvectorized(integer_pow_p)
 defjvp(integer_pow_p, lambda g, x, *, y: Zero(core.get_aval(g)) if y == 0 else
-       mul(g, mul(_const(x, y), integer_pow(x, y - 1))))
+       mul(g, mul(_const(x, y), x if y == 2 else integer_pow(x, y - 1))))
 
 
 def integer_pow(x, y):
