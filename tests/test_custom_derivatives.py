@@ -338,3 +338,21 @@ def test_nonlinear_custom_jvp_rule_fails_in_reverse_mode():
     np.testing.assert_allclose(t, np.sin(0.5), rtol=1e-6)
     with pytest.raises(NotImplementedError, match="linear"):
         grad(f)(1.)
+
+
+def test_custom_vjp_closing_over_traced_values():
+    def f(x, s):
+        @custom_vjp
+        def scaled(v):
+            return v * s
+
+        scaled.defvjp(lambda v: (v * s, None), lambda r, g: (g * s,))
+        return jnp.sum(scaled(x) ** 2)
+
+    x = jnp.ones(3)
+    assert float(jit(f)(x, 2.0)) == 12.0
+    np.testing.assert_allclose(grad(f)(x, 2.0), [8., 8., 8.])
+    np.testing.assert_allclose(jit(grad(f))(x, 2.0), [8., 8., 8.])
+    np.testing.assert_allclose(vmap(f, in_axes=(None, 0))(x, jnp.array([1., 2.])), [3., 12.])
+    np.testing.assert_allclose(jit(vmap(grad(f), in_axes=(None, 0)))(x, jnp.array([1., 2.])),
+                               [[2.] * 3, [8.] * 3])

@@ -490,24 +490,31 @@ def _stage_fun(fun, args):
     return core.ClosedJaxpr(jaxpr, consts)
 
 
+def _stage_hoisted(trace, fun, args):
+    """Stage fun; values of enclosing transformations it closes over become leading
+    operands (num_consts of them), so the staged equation never holds a tracer."""
+    from purejax._src.jit import _hoist_tracer_consts
+    with core.set_current_trace(trace):
+        return _hoist_tracer_consts(_stage_fun(fun, args))
+
+
 def _pe_process_custom_jvp_call(self: pe.JaxprTrace, fun, jvp, args, symbolic_zeros):
     if not self.stage_all and not any(self.is_own(x) for x in args):
         with core.set_current_trace(self.parent):
             return self.parent.process_custom_jvp_call(fun, jvp, args, symbolic_zeros)
-    with core.set_current_trace(self):
-        closed = _stage_fun(fun, args)
-    return custom_jvp_call_p.bind(*args, call_jaxpr=closed, jvp_jaxpr_fun=jvp,
-                                  num_consts=0, symbolic_zeros=symbolic_zeros)
+    closed, consts = _stage_hoisted(self, fun, args)
+    return custom_jvp_call_p.bind(*consts, *args, call_jaxpr=closed, jvp_jaxpr_fun=jvp,
+                                  num_consts=len(consts), symbolic_zeros=symbolic_zeros)
 
 
 def _pe_process_custom_vjp_call(self: pe.JaxprTrace, fun, fwd, bwd, args, out_store):
     if not self.stage_all and not any(self.is_own(x) for x in args):
         with core.set_current_trace(self.parent):
             return self.parent.process_custom_vjp_call(fun, fwd, bwd, args, out_store)
-    with core.set_current_trace(self):
-        closed = _stage_fun(fun, args)
-    return custom_vjp_call_p.bind(*args, call_jaxpr=closed, fwd_jaxpr_thunk=fwd, bwd=bwd,
-                                  out_trees=out_store, num_consts=0, symbolic_zeros=False)
+    closed, consts = _stage_hoisted(self, fun, args)
+    return custom_vjp_call_p.bind(*consts, *args, call_jaxpr=closed, fwd_jaxpr_thunk=fwd,
+                                  bwd=bwd, out_trees=out_store, num_consts=len(consts),
+                                  symbolic_zeros=False)
 
 
 pe.JaxprTrace.process_custom_jvp_call = _pe_process_custom_jvp_call
@@ -530,6 +537,7 @@ for _p in (custom_jvp_call_p, custom_vjp_call_p):
 
 def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp_jaxpr_fun, num_consts,
                          symbolic_zeros):
+    primals, tangents = primals[num_consts:], tangents[num_consts:]
     if not symbolic_zeros:
         tangents = [_materialize(t) for t in tangents]
     return jvp_jaxpr_fun(list(primals), list(tangents))
@@ -537,6 +545,8 @@ def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp_jaxpr_fun, num_co
 
 def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, fwd_jaxpr_thunk, bwd, out_trees,
                          num_consts, symbolic_zeros):
+    consts, primals, tangents = primals[:num_consts], primals[num_consts:], tangents[num_consts:]
+    call_jaxpr = _bind_consts(call_jaxpr, consts)
     trace = JVPTrace(core.current_trace())
     # Reuse the trace rule: wrap as tracers of a throwaway JVP trace.
     tracers = [JVPTracer(trace, p, t) for p, t in zip(primals, tangents)]
@@ -553,17 +563,24 @@ custom_vjp_call_p.jvp = _custom_vjp_call_jvp
 # ---------------------------------------------------------------------------
 # Batching: batch the function and its rules together
 
-def _batched(f, axis_size, in_dims):
-    """f (flat in, flat out) vectorised over in_dims; every output batched at axis 0."""
-    def run(*xs):
-        n_out = []
+def _batched(trace, f, in_dims):
+    """f (flat in, flat out) vectorised over in_dims with every output batched at axis 0.
+    It runs under a batch trace sharing `trace`'s tag, created under whatever trace is
+    current when it is called (it may be staged elsewhere), so values the user's
+    function closes over from this vmap are recognised as batched."""
+    size = trace.axis_size
 
-        def counted(*ys):
-            outs = f(*ys)
-            n_out.append(len(outs))
-            return outs
-        return batching.vmap_flat(counted, axis_size, list(in_dims), list(xs),
-                                  lambda: [0] * n_out[0])
+    def run(*xs):
+        sub = batching.BatchTrace(core.current_trace(), size, trace.axis_name, tag=trace.tag)
+        tracers = [batching.BatchTracer(sub, x, d) if d is not None else x
+                   for x, d in zip(xs, in_dims)]
+        with core.set_current_trace(sub):
+            outs = f(*tracers)
+        res = []
+        for o in outs:
+            v, d = sub.to_batch_info(o)
+            res.append(v if _is_float0(v) else batching.moveaxis(v, d, 0, size))
+        return res
     return run
 
 
@@ -584,10 +601,9 @@ def _is_float0(t):
 
 
 def _batch_process_custom_jvp_call(self: batching.BatchTrace, fun, jvp, args, symbolic_zeros):
+    # Even with no batched operand the function may close over this vmap's values, so
+    # it always runs under this trace (its unbatched results are then broadcast).
     vals, dims = _unbatch(self, args)
-    if all(d is None for d in dims):
-        with core.set_current_trace(self.parent):
-            return self.parent.process_custom_jvp_call(fun, jvp, vals, symbolic_zeros)
     size = self.axis_size
 
     def b_jvp(primals, tangents):
@@ -597,12 +613,12 @@ def _batch_process_custom_jvp_call(self: batching.BatchTrace, fun, jvp, args, sy
             p, t = jvp(list(xs[:n]), list(xs[n:]))
             return list(p) + [ad.instantiate_zeros(x) for x in t]
         t_dims = [None if _is_float0(t) else d for t, d in zip(tangents, dims)]
-        outs = _batched(flat, size, list(dims) + t_dims)(*primals, *map(_materialize, tangents))
+        outs = _batched(self, flat, list(dims) + t_dims)(*primals, *map(_materialize, tangents))
         m = len(outs) // 2
         return outs[:m], outs[m:]
 
     with core.set_current_trace(self.parent):
-        outs = self.parent.process_custom_jvp_call(_batched(fun, size, dims), b_jvp, vals,
+        outs = self.parent.process_custom_jvp_call(_batched(self, fun, dims), b_jvp, vals,
                                                    symbolic_zeros)
     return [batching.BatchTracer(self, o, 0) for o in outs]
 
@@ -617,10 +633,9 @@ def _unbatch(trace, args):
 
 
 def _batch_process_custom_vjp_call(self: batching.BatchTrace, fun, fwd, bwd, args, out_store):
+    # Even with no batched operand the function may close over this vmap's values, so
+    # it always runs under this trace (its unbatched results are then broadcast).
     vals, dims = _unbatch(self, args)
-    if all(d is None for d in dims):
-        with core.set_current_trace(self.parent):
-            return self.parent.process_custom_vjp_call(fun, fwd, bwd, vals, out_store)
     size = self.axis_size
     n_out = []
 
@@ -629,7 +644,7 @@ def _batch_process_custom_vjp_call(self: batching.BatchTrace, fun, fwd, bwd, arg
             out, res = fwd(*ys)
             n_out[:] = [len(out)]
             return list(out) + list(res)
-        outs = _batched(flat, size, dims)(*xs)
+        outs = _batched(self, flat, dims)(*xs)
         return outs[:n_out[0]], outs[n_out[0]:]
 
     def b_bwd(res, cts):
@@ -638,14 +653,14 @@ def _batch_process_custom_vjp_call(self: batching.BatchTrace, fun, fwd, bwd, arg
         def flat(*ys):
             return [_materialize(c) for c in bwd(list(ys[:nr]), list(ys[nr:]))]
         cts_b = [ad.instantiate_zeros(c) for c in cts]
-        outs = _batched(flat, size, [0] * (nr + len(cts_b)))(*res, *cts_b)
+        outs = _batched(self, flat, [0] * (nr + len(cts_b)))(*res, *cts_b)
         from purejax._src import lax
         # an input that was not batched gets the sum of its per-example cotangents
         return [o if _is_float0(o) else lax.reduce_sum(o, (0,)) if d is None
                 else batching.moveaxis(o, 0, d) for o, d in zip(outs, dims)]
 
     with core.set_current_trace(self.parent):
-        outs = self.parent.process_custom_vjp_call(_batched(fun, size, dims), b_fwd, b_bwd,
+        outs = self.parent.process_custom_vjp_call(_batched(self, fun, dims), b_fwd, b_bwd,
                                                    vals, out_store)
     return [batching.BatchTracer(self, o, 0) for o in outs]
 
@@ -654,7 +669,22 @@ batching.BatchTrace.process_custom_jvp_call = _batch_process_custom_jvp_call
 batching.BatchTrace.process_custom_vjp_call = _batch_process_custom_vjp_call
 
 
+def _bind_consts(closed, consts):
+    """A ClosedJaxpr taking only the function's operands: hoisted constants bound."""
+    if not consts:
+        return closed
+    k = len(consts)
+    j = closed.jaxpr
+    return core.ClosedJaxpr(core.Jaxpr(list(j.constvars) + list(j.invars[:k]), j.invars[k:],
+                                       j.outvars, j.eqns), list(closed.consts) + list(consts))
+
+
 def _custom_jvp_call_batch(args, dims, *, call_jaxpr, jvp_jaxpr_fun, num_consts, symbolic_zeros):
+    if num_consts:
+        # batched closed-over values: run the (rule-free) function under vmap
+        outs = batching.vmap_flat(_closed_fun(call_jaxpr), _axis_size(args, dims), list(dims),
+                                  list(args), lambda: [0] * len(call_jaxpr.out_avals))
+        return outs, [0] * len(outs)
     trace = batching.BatchTrace(core.current_trace(), _axis_size(args, dims))
     tracers = [batching.BatchTracer(trace, a, d) if d is not None else a for a, d in zip(args, dims)]
     outs = _batch_process_custom_jvp_call(trace, _closed_fun(call_jaxpr), jvp_jaxpr_fun, tracers,
@@ -665,6 +695,10 @@ def _custom_jvp_call_batch(args, dims, *, call_jaxpr, jvp_jaxpr_fun, num_consts,
 
 def _custom_vjp_call_batch(args, dims, *, call_jaxpr, fwd_jaxpr_thunk, bwd, out_trees,
                            num_consts, symbolic_zeros):
+    if num_consts:
+        outs = batching.vmap_flat(_closed_fun(call_jaxpr), _axis_size(args, dims), list(dims),
+                                  list(args), lambda: [0] * len(call_jaxpr.out_avals))
+        return outs, [0] * len(outs)
     trace = batching.BatchTrace(core.current_trace(), _axis_size(args, dims))
     tracers = [batching.BatchTracer(trace, a, d) if d is not None else a for a, d in zip(args, dims)]
     outs = _batch_process_custom_vjp_call(trace, _closed_fun(call_jaxpr), fwd_jaxpr_thunk, bwd,

@@ -31,16 +31,21 @@ class BatchTracer(Tracer):
 
 
 class BatchTrace(Trace):
-    def __init__(self, parent: Trace, axis_size: int, axis_name=None):
+    """`tag` identifies one vmap: a trace re-created under another parent (to batch a
+    function staged elsewhere) shares it, so values closed over from the original
+    are still recognised as batched."""
+
+    def __init__(self, parent: Trace, axis_size: int, axis_name=None, tag=None):
         self.parent = parent
         self.axis_size = axis_size
         self.axis_name = axis_name
+        self.tag = object() if tag is None else tag
 
     def _describe(self):
         return "vmap"
 
     def to_batch_info(self, x):
-        if type(x) is BatchTracer and x._trace is self:
+        if type(x) is BatchTracer and (x._trace is self or x._trace.tag is self.tag):
             return x.val, x.batch_dim
         if isinstance(x, Tracer) and not x._trace._alive:
             core._raise_escaped(x)
