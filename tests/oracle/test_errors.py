@@ -176,16 +176,6 @@ CASES = [v for k, v in sorted(globals().items()) if k.startswith("_") and callab
 
 # case name -> reason; open mismatches listed in docs/differences.md
 XFAIL = {
-    "_add_shapes": "incompatible broadcast shapes: purejax raises ValueError, JAX TypeError",
-    "_matmul_shapes": "matmul shape mismatch: purejax raises ValueError, JAX TypeError",
-    "_custom_vjp_bwd_wrong_shape": "custom_vjp bwd cotangent shape: purejax CustomRuleError "
-                                   "is not a ValueError",
-    "_int_index_of_tracer": "int(tracer) under jit: purejax TracerIntegerConversionError, "
-                            "JAX ConcretizationTypeError",
-    "_jacfwd_custom_vjp": "jacfwd of custom_vjp: purejax MissingRuleError (custom_lin vmap), "
-                          "JAX TypeError",
-    "_vjp_wrong_cotangent_structure": "vjp cotangent tree mismatch: purejax TypeError, "
-                                      "JAX ValueError",
 }
 
 

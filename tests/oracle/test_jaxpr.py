@@ -19,7 +19,6 @@ from oracle_util import JAX, PJ
 ENTRIES = [e for e in CORPUS if e.jaxpr]
 
 XFAIL = {
-    "jaxpr_grad_body": "d/dx x**2 emits integer_pow[y=1] where JAX emits x directly",
     "jaxpr_scan": "weak carry 0.0: purejax converts the init before scan, JAX inside the body",
 }
 
