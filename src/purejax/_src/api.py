@@ -478,7 +478,8 @@ def _std_basis(leaves):
     out, start = [], 0
     for x, s in zip(leaves, sizes):
         aval = core.get_aval(x)
-        out.append(Array(eye[:, start:start + s].reshape((n,) + aval.shape).astype(aval.dtype)))
+        out.append(Array(eye[:, start:start + s].reshape((n,) + aval.shape).astype(aval.dtype),
+                         aval.weak_type))  # keeps weak types through the Jacobian
         start += s
     return out, sizes
 
