@@ -544,6 +544,11 @@ def select_n(which, *cases):
     return select_n_p.bind(which, *cases)
 
 
+def select(pred, on_true, on_false):
+    """lax.select: on_true where pred, else on_false (select_n with the cases swapped)."""
+    return select_n(pred, on_false, on_true)
+
+
 # --- iota: a constant with no operands ---------------------------------------------
 iota_p = Primitive("iota")
 
@@ -632,6 +637,7 @@ __all__ = [
     "reshape_p",
     "rev",
     "rev_p",
+    "select",
     "select_n",
     "select_n_p",
     "squeeze",
