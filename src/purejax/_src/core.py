@@ -380,7 +380,7 @@ _EVAL_CACHE_LIMIT = 4096
 from purejax._src.config import _flags as _debug_flags  # noqa: E402  (read on every eager op)
 
 
-def _eval_signature(prim, sig, params):
+def _eval_signature(prim, sig, params, need_impl=True):
     cache = prim.eval_cache
     try:
         key = (tuple(sig), tuple(params.items()) if params else ())
@@ -392,7 +392,7 @@ def _eval_signature(prim, sig, params):
     rule = prim.abstract_eval
     if rule is None:
         raise MissingRuleError(prim.name, "abstract evaluation")
-    if prim.impl is None:
+    if need_impl and prim.impl is None:
         raise MissingRuleError(prim.name, "evaluation (impl)")
     out = rule(*[ShapedArray(s, d, w) for s, d, w in sig], **params)
     if key is not None:

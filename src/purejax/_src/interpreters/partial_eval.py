@@ -107,14 +107,18 @@ class JaxprTrace(Trace):
             if rule is not None and not all(unknown):
                 return rule(self, args, unknown, **params)
         invars = [self.to_atom(x) for x in args]
-        rule = prim.abstract_eval
-        if rule is None:
+        if prim.abstract_eval is None:
             raise core.MissingRuleError(prim.name, "abstract evaluation (staging)")
-        out_aval = rule(*[v.aval for v in invars], **params)
+        # the same per-signature cache eager evaluation uses
+        out_aval = core._eval_signature(
+            prim, [(a.shape, a.dtype, a.weak_type) for a in (v.aval for v in invars)], params,
+            need_impl=False)
         return self.add_eqn(prim, invars, out_aval, params)
 
     def add_eqn(self, prim, invars, out_aval, params):
-        src = user_source()
+        # user source lines serve make_jaxpr/jit error messages; linearize's internal
+        # tangent program does not need them (and walking frames per equation is costly)
+        src = user_source() if self.stage_all else None
         if prim.multiple_results:
             outvars = [Var(a) for a in out_aval]
             self.eqns.append(JaxprEqn(invars, outvars, prim, params, src))
