@@ -356,3 +356,27 @@ def test_custom_vjp_closing_over_traced_values():
     np.testing.assert_allclose(vmap(f, in_axes=(None, 0))(x, jnp.array([1., 2.])), [3., 12.])
     np.testing.assert_allclose(jit(vmap(grad(f), in_axes=(None, 0)))(x, jnp.array([1., 2.])),
                                [[2.] * 3, [8.] * 3])
+
+
+@pytest.mark.parametrize("kind", ["custom_jvp", "custom_vjp"])
+def test_rules_closing_over_jit_traced_values_under_outer_grad(kind):
+    def f(x, s):
+        if kind == "custom_jvp":
+            @custom_jvp
+            def scaled(v):
+                return v * s
+
+            scaled.defjvps(lambda t, ans, v: t * s)
+        else:
+            @custom_vjp
+            def scaled(v):
+                return v * s
+
+            scaled.defvjp(lambda v: (v * s, None), lambda r, g: (g * s,))
+        return jnp.sum(scaled(x) ** 2)
+
+    x = jnp.ones(3)
+    np.testing.assert_allclose(grad(jit(f))(x, 2.0), [8., 8., 8.])
+    np.testing.assert_allclose(vmap(grad(jit(f)), in_axes=(None, 0))(x, jnp.array([1., 2.])),
+                               [[2.] * 3, [8.] * 3])
+    np.testing.assert_allclose(jax.jacrev(jit(f))(x, 2.0), [8., 8., 8.])

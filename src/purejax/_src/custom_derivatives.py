@@ -19,7 +19,7 @@ import numpy as np
 
 from purejax._src import core, dtypes
 from purejax._src import tree_util as tu
-from purejax._src.core import Primitive, ShapedArray, Tracer
+from purejax._src.core import Primitive, ShapedArray, Trace, Tracer
 from purejax._src.debug_info import func_name, func_src
 from purejax._src.interpreters import ad, batching
 from purejax._src.interpreters import partial_eval as pe
@@ -498,12 +498,84 @@ def _stage_hoisted(trace, fun, args):
         return _hoist_tracer_consts(_stage_fun(fun, args))
 
 
+class _SubstTrace(Trace):
+    """Runs user rule code with closed-over tracers of a finished staging replaced by
+    the values that now stand for them: closure conversion without retracing.
+
+    A staged custom_jvp/custom_vjp equation passes the values its function closed over
+    as leading operands; when the equation is differentiated later (grad of jit), the
+    user's rules still close over the staging's tracers, which this trace swaps out."""
+
+    def __init__(self, parent, mapping: dict):
+        self.parent = parent
+        self.mapping = mapping
+
+    def _sub(self, xs):
+        m = self.mapping
+        return [m.get(id(x), x) if isinstance(x, Tracer) else x for x in xs]
+
+    def _wrap(self, f):
+        mapping = self.mapping
+        return lambda *a: _run_substituted(mapping, f, *a)
+
+    def process_primitive(self, prim, args, params):
+        with core.set_current_trace(self.parent):
+            return prim.bind(*self._sub(args), **params)
+
+    def process_custom_jvp_call(self, fun, jvp, args, symbolic_zeros):
+        with core.set_current_trace(self.parent):
+            return self.parent.process_custom_jvp_call(self._wrap(fun), self._wrap(jvp),
+                                                       self._sub(args), symbolic_zeros)
+
+    def process_custom_vjp_call(self, fun, fwd, bwd, args, out_trees):
+        with core.set_current_trace(self.parent):
+            return self.parent.process_custom_vjp_call(self._wrap(fun), self._wrap(fwd),
+                                                       self._wrap(bwd), self._sub(args),
+                                                       out_trees)
+
+
+def _run_substituted(mapping, f, *args):
+    with core.set_current_trace(_SubstTrace(core.current_trace(), mapping)):
+        return f(*args)
+
+
+def _const_converted_jvp(jvp, consts):
+    """The staged jvp rule: takes the hoisted constants as its leading primals."""
+    if not consts:
+        return jvp
+    ids, k = [id(c) for c in consts], len(consts)
+
+    def converted(primals, tangents):
+        mapping = dict(zip(ids, primals[:k]))
+        return _run_substituted(mapping, jvp, list(primals[k:]), list(tangents[k:]))
+    return converted
+
+
+def _const_converted_vjp(fwd, bwd, consts):
+    """Staged fwd/bwd taking the hoisted constants as leading operands; fwd passes their
+    values on to bwd in front of the residuals. Closed-over values get no cotangent."""
+    if not consts:
+        return fwd, bwd
+    ids, k = [id(c) for c in consts], len(consts)
+    const_zeros = [Zero(core.get_aval(c).to_tangent_aval()) for c in consts]
+
+    def fwd_c(*xs):
+        out, res = _run_substituted(dict(zip(ids, xs[:k])), fwd, *xs[k:])
+        return out, list(xs[:k]) + list(res)
+
+    def bwd_c(res, cts):
+        cts_in = _run_substituted(dict(zip(ids, res[:k])), bwd, list(res[k:]), cts)
+        return const_zeros + list(cts_in)
+    return fwd_c, bwd_c
+
+
 def _pe_process_custom_jvp_call(self: pe.JaxprTrace, fun, jvp, args, symbolic_zeros):
     if not self.stage_all and not any(self.is_own(x) for x in args):
         with core.set_current_trace(self.parent):
             return self.parent.process_custom_jvp_call(fun, jvp, args, symbolic_zeros)
     closed, consts = _stage_hoisted(self, fun, args)
-    return custom_jvp_call_p.bind(*consts, *args, call_jaxpr=closed, jvp_jaxpr_fun=jvp,
+    return custom_jvp_call_p.bind(*consts, *args, call_jaxpr=closed,
+                                  jvp_jaxpr_fun=_const_converted_jvp(jvp, consts),
                                   num_consts=len(consts), symbolic_zeros=symbolic_zeros)
 
 
@@ -512,8 +584,9 @@ def _pe_process_custom_vjp_call(self: pe.JaxprTrace, fun, fwd, bwd, args, out_st
         with core.set_current_trace(self.parent):
             return self.parent.process_custom_vjp_call(fun, fwd, bwd, args, out_store)
     closed, consts = _stage_hoisted(self, fun, args)
-    return custom_vjp_call_p.bind(*consts, *args, call_jaxpr=closed, fwd_jaxpr_thunk=fwd,
-                                  bwd=bwd, out_trees=out_store, num_consts=len(consts),
+    fwd_c, bwd_c = _const_converted_vjp(fwd, bwd, consts)
+    return custom_vjp_call_p.bind(*consts, *args, call_jaxpr=closed, fwd_jaxpr_thunk=fwd_c,
+                                  bwd=bwd_c, out_trees=out_store, num_consts=len(consts),
                                   symbolic_zeros=False)
 
 
@@ -537,16 +610,14 @@ for _p in (custom_jvp_call_p, custom_vjp_call_p):
 
 def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp_jaxpr_fun, num_consts,
                          symbolic_zeros):
-    primals, tangents = primals[num_consts:], tangents[num_consts:]
-    if not symbolic_zeros:
+    if not symbolic_zeros:  # the staged rule takes the hoisted constants first
         tangents = [_materialize(t) for t in tangents]
     return jvp_jaxpr_fun(list(primals), list(tangents))
 
 
 def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, fwd_jaxpr_thunk, bwd, out_trees,
                          num_consts, symbolic_zeros):
-    consts, primals, tangents = primals[:num_consts], primals[num_consts:], tangents[num_consts:]
-    call_jaxpr = _bind_consts(call_jaxpr, consts)
+    # the staged fwd/bwd take the hoisted constants first, as call_jaxpr does
     trace = JVPTrace(core.current_trace())
     # Reuse the trace rule: wrap as tracers of a throwaway JVP trace.
     tracers = [JVPTracer(trace, p, t) for p, t in zip(primals, tangents)]
@@ -667,16 +738,6 @@ def _batch_process_custom_vjp_call(self: batching.BatchTrace, fun, fwd, bwd, arg
 
 batching.BatchTrace.process_custom_jvp_call = _batch_process_custom_jvp_call
 batching.BatchTrace.process_custom_vjp_call = _batch_process_custom_vjp_call
-
-
-def _bind_consts(closed, consts):
-    """A ClosedJaxpr taking only the function's operands: hoisted constants bound."""
-    if not consts:
-        return closed
-    k = len(consts)
-    j = closed.jaxpr
-    return core.ClosedJaxpr(core.Jaxpr(list(j.constvars) + list(j.invars[:k]), j.invars[k:],
-                                       j.outvars, j.eqns), list(closed.consts) + list(consts))
 
 
 def _custom_jvp_call_batch(args, dims, *, call_jaxpr, jvp_jaxpr_fun, num_consts, symbolic_zeros):
