@@ -8,7 +8,6 @@ constant to this one, which is what prevents perturbation confusion.
 """
 from __future__ import annotations
 
-import itertools
 import threading
 import warnings
 from typing import Any, Callable, Sequence
@@ -108,7 +107,6 @@ def get_aval(x: Any) -> ShapedArray:
 
 class Var:
     __slots__ = ("aval", "suffix")
-    _counter = itertools.count()
 
     def __init__(self, aval: ShapedArray, suffix: str = ""):
         self.aval = aval
@@ -128,10 +126,6 @@ class Literal:
 
     def __repr__(self):
         return f"Literal({self.val})"
-
-
-class DropVar(Var):
-    """An output nobody reads."""
 
 
 class JaxprEqn:
@@ -424,10 +418,6 @@ class set_current_trace:
         _state.trace = self.prev
 
 
-def find_top_trace_is_eval() -> bool:
-    return type(_state.trace) is EvalTrace
-
-
 # ---------------------------------------------------------------------------
 # Tracers
 
@@ -603,18 +593,6 @@ def zip_checked(*seqs):
         if len(s) != n:
             raise AssertionError(f"length mismatch in engine zip: {[len(s) for s in seqs]}")
     return zip(*seqs)
-
-
-def map_checked(f, *seqs):
-    return list(map(f, *zip_checked(*seqs))) if len(seqs) > 1 else list(map(f, *seqs))
-
-
-def unzip2(pairs):
-    a, b = [], []
-    for x, y in pairs:
-        a.append(x)
-        b.append(y)
-    return a, b
 
 
 # Filled in by purejax._src.array to avoid an import cycle: the eval trace must

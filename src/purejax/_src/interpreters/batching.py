@@ -10,9 +10,6 @@ import numpy as np
 from purejax._src import core
 from purejax._src.core import MissingRuleError, Trace, Tracer
 
-not_mapped = None
-
-
 class BatchTracer(Tracer):
     __slots__ = ("val", "batch_dim")
 
@@ -101,10 +98,6 @@ def broadcast_batched(x, axis_size: int, dim: int):
     shape.insert(dim, axis_size)
     bdims = tuple(i for i in range(len(shape)) if i != dim)
     return lax.broadcast_in_dim(x, tuple(shape), bdims)
-
-
-def bdim_at_front(x, bdim, axis_size):
-    return moveaxis(x, bdim, 0, axis_size)
 
 
 def defvectorized(prim: core.Primitive) -> None:
