@@ -120,23 +120,42 @@ def _flatten_outputs(out, store: _Store, who: str):
     return leaves
 
 
-# ---------------------------------------------------------------------------
-# custom_jvp
-
-class custom_jvp:
-    """A function with a custom forward-mode rule (reverse mode by transposition)."""
+class _CustomFunction:
+    """What custom_jvp and custom_vjp share: the wrapped function, nondiff_argnums,
+    method binding, and turning a call's arguments into flat differentiable leaves."""
+    _kind = ""
 
     def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
-        self.jvp: Callable | None = None
-        self.symbolic_zeros = False
 
     def __get__(self, obj, objtype=None):
         if obj is None:
             return self
         return functools.partial(self, obj)
+
+    def _prepare(self, args, kwargs):
+        """(all positional args, nondiff args, flat diff leaves, their treedef)."""
+        args = resolve_kwargs(self.fun, args, kwargs)
+        if self.nondiff_argnums:
+            _check_nondiff(self.fun, args, self.nondiff_argnums, self._kind)
+        nondiff, diff = _split(args, self.nondiff_argnums)
+        leaves, in_tree = tu.tree_flatten(diff)
+        return args, nondiff, diff, leaves, in_tree
+
+
+# ---------------------------------------------------------------------------
+# custom_jvp
+
+class custom_jvp(_CustomFunction):
+    """A function with a custom forward-mode rule (reverse mode by transposition)."""
+    _kind = "custom_jvp"
+
+    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        super().__init__(fun, nondiff_argnums)
+        self.jvp: Callable | None = None
+        self.symbolic_zeros = False
 
     def defjvp(self, jvp: Callable, symbolic_zeros: bool = False) -> Callable:
         self.jvp = jvp
@@ -160,13 +179,8 @@ class custom_jvp:
         self.defjvp(jvp)
 
     def __call__(self, *args, **kwargs):
-        fun = self.fun
-        args = resolve_kwargs(fun, args, kwargs)
-        nums = self.nondiff_argnums
-        if nums:
-            _check_nondiff(fun, args, nums, "custom_jvp")
-        nondiff, diff = _split(args, nums)
-        leaves, in_tree = tu.tree_flatten(diff)
+        fun, nums = self.fun, self.nondiff_argnums
+        args, nondiff, diff, leaves, in_tree = self._prepare(args, kwargs)
         n = len(args)
         store = _Store()
         rule = self.jvp
@@ -253,20 +267,14 @@ def _check_jvp_output(res, rule, store, name):
 # ---------------------------------------------------------------------------
 # custom_vjp
 
-class custom_vjp:
+class custom_vjp(_CustomFunction):
     """A function with a custom reverse-mode rule given as fwd and bwd functions."""
+    _kind = "custom_vjp"
 
     def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
-        functools.update_wrapper(self, fun)
-        self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        super().__init__(fun, nondiff_argnums)
         self.fwd: Callable | None = None
         self.bwd: Callable | None = None
-
-    def __get__(self, obj, objtype=None):
-        if obj is None:
-            return self
-        return functools.partial(self, obj)
 
     def defvjp(self, fwd: Callable, bwd: Callable, symbolic_zeros: bool = False,
                optimize_remat: bool = False) -> None:
@@ -274,14 +282,9 @@ class custom_vjp:
         self.bwd = bwd
 
     def __call__(self, *args, **kwargs):
-        fun = self.fun
+        fun, nums = self.fun, self.nondiff_argnums
         name = func_name(fun)
-        args = resolve_kwargs(fun, args, kwargs)
-        nums = self.nondiff_argnums
-        if nums:
-            _check_nondiff(fun, args, nums, "custom_vjp")
-        nondiff, diff = _split(args, nums)
-        leaves, in_tree = tu.tree_flatten(diff)
+        args, nondiff, diff, leaves, in_tree = self._prepare(args, kwargs)
         n = len(args)
         store = _Store()
         res_store = _Store()
