@@ -224,7 +224,7 @@ def test_vjp_cotangent_errors():
 
 
 def test_missing_rule_error_names_primitive_and_transformation():
-    from purejax._src.core import Primitive, ShapedArray
+    from purejax._src.core import Primitive
     from purejax._src.errors import MissingRuleError
     p = Primitive("my_op")
     p.impl = lambda x: x * 2

@@ -1,7 +1,6 @@
 """checkpoint / remat: same derivatives, fewer saved residuals, recomputation in the
 backward pass, policies, and composition with jit, vmap and custom rules."""
 import numpy as np
-import pytest
 
 import purejax as jax
 import purejax.numpy as jnp

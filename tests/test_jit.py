@@ -7,7 +7,7 @@ import pytest
 
 import purejax as jax
 import purejax.numpy as jnp
-from purejax import grad, jit, jvp, lax, make_jaxpr, vmap
+from purejax import grad, jit, jvp, make_jaxpr, vmap
 from purejax._src.errors import (ConcretizationTypeError, TracerArrayConversionError,
                                  TracerBoolConversionError, TracerIntegerConversionError,
                                  UnexpectedTracerError)

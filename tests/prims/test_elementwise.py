@@ -15,7 +15,6 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from purejax import config
 from purejax._src import lax
 from purejax._src.array import Array
 from purejax._src.test_util import check_abstract_eval, check_grads, check_vmap

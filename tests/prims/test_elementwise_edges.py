@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from purejax import config, grad, jvp, make_jaxpr, vjp, vmap
+from purejax import grad, jvp, make_jaxpr, vjp, vmap
 from purejax._src import lax
 from purejax._src.array import Array
 

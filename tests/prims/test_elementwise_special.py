@@ -11,7 +11,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from purejax import config, grad
+from purejax import grad
 from purejax._src import lax
 from purejax._src.array import Array
 from purejax._src.prims import special

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import purejax as jax
-from purejax import config
 from purejax._src import dtypes
 from purejax._src import lax
 from purejax.test_util import check_abstract_eval, check_grads, check_vmap

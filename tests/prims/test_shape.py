@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import purejax as jax
-from purejax import config
 from purejax._src import dtypes
 from purejax._src import lax
 from purejax._src.array import Array

@@ -3,7 +3,7 @@ input checking and error messages; the work is done by the interpreters."""
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -136,7 +136,6 @@ def _check_tangent(p, t):
     p_aval = core.get_aval(p)
     expected = dtypes.tangent_dtype(p_aval.dtype)
     if isinstance(t, (np.ndarray, np.generic)) and t.dtype == dtypes.float0:
-        t_dtype, t_shape = t.dtype, t.shape
         if expected != dtypes.float0:
             raise TypeError(f"primal and tangent arguments to jax.jvp do not match; dtypes must "
                             f"be equal, or in case of int/bool primal dtype the tangent dtype "
@@ -450,7 +449,7 @@ def _broadcast_prefix(prefix, tree, name, fname):
     try:
         prefix_leaves, prefix_tree = tu.tree_flatten(prefix, is_leaf=lambda x: x is None)
         subtrees = prefix_tree.flatten_up_to(tree)
-    except ValueError as e:
+    except ValueError:
         raise ValueError(f"vmap {name} specification must be a tree prefix of the corresponding "
                          f"value, got specification {prefix!r} for value tree "
                          f"{tu.tree_structure(tree)} (calling {fname}).") from None

@@ -15,7 +15,6 @@ from typing import Callable, Sequence
 from purejax._src import core
 from purejax._src import tree_util as tu
 from purejax._src.core import ClosedJaxpr, Jaxpr, Literal, Primitive
-from purejax._src.debug_info import func_name
 from purejax._src.interpreters import ad
 from purejax._src.interpreters import partial_eval as pe
 
@@ -154,7 +153,6 @@ def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy: Callable | No
                static_argnums: int | Sequence[int] = ()) -> Callable:
     """Mark `fun` for rematerialisation under reverse-mode differentiation."""
     nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
-    name = func_name(fun)
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import functools
 import weakref
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from purejax._src import core, dtypes
 from purejax._src import tree_util as tu
-from purejax._src.core import Primitive, ShapedArray, Trace, Tracer
+from purejax._src.core import Primitive, Trace, Tracer
 from purejax._src.debug_info import func_name, func_src
 from purejax._src.interpreters import ad, batching
 from purejax._src.interpreters import partial_eval as pe
@@ -342,7 +342,6 @@ def _check_bwd_output(result, bwd, name, diff, in_tree, primal_leaves):
                               f"{len(diff)} differentiable arguments (nondiff_argnums excluded).")
     flat = []
     for i, (ct, arg) in enumerate(zip(result, diff)):
-        arg_leaves = tu.tree_leaves(arg)
         # None stands for zeros of a whole subtree, at any depth
         ct_leaves, ct_tree = tu.tree_flatten(ct, is_leaf=lambda x: x is None)
         try:
@@ -678,7 +677,6 @@ def _batch_process_custom_jvp_call(self: batching.BatchTrace, fun, jvp, args, sy
     # Even with no batched operand the function may close over this vmap's values, so
     # it always runs under this trace (its unbatched results are then broadcast).
     vals, dims = _unbatch(self, args)
-    size = self.axis_size
 
     def b_jvp(primals, tangents):
         n = len(primals)
@@ -710,7 +708,6 @@ def _batch_process_custom_vjp_call(self: batching.BatchTrace, fun, fwd, bwd, arg
     # Even with no batched operand the function may close over this vmap's values, so
     # it always runs under this trace (its unbatched results are then broadcast).
     vals, dims = _unbatch(self, args)
-    size = self.axis_size
     n_out = []
 
     def b_fwd(*xs):
@@ -785,7 +782,7 @@ custom_vjp_call_p.batch = _custom_vjp_call_batch
 def closure_convert(fun: Callable, *example_args):
     """(converted_fun, consts): closed-over float/int arrays hoisted into extra
     trailing arguments, so a custom_vjp rule can differentiate with respect to them."""
-    from purejax._src.api import _flatten_args, abstractify
+    from purejax._src.api import abstractify
     leaves, in_tree = tu.tree_flatten((example_args, {}))
     in_avals = [abstractify(x) for x in leaves]
     store = _Store()

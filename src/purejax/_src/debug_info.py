@@ -1,7 +1,7 @@
 """What error messages need to know about the user's function and its arguments."""
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 from purejax._src import core
 

@@ -5,16 +5,16 @@ and make_jaxpr shows the nested call as JAX does."""
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Sequence
+from typing import Callable
 
 import numpy as np
 
 from purejax._src import core, dtypes
 from purejax._src import tree_util as tu
 from purejax._src.array import Array
-from purejax._src.config import _flags, config
+from purejax._src.config import _flags
 from purejax._src.core import ClosedJaxpr, Primitive, ShapedArray, Tracer
-from purejax._src.debug_info import DebugInfo, flat_arg_names, func_name
+from purejax._src.debug_info import DebugInfo, func_name
 from purejax._src.interpreters import ad, batching
 from purejax._src.interpreters import partial_eval as pe
 from purejax._src.interpreters.ad import Zero
@@ -357,7 +357,6 @@ class JitWrapped:
         return static_all, dyn_args, dyn_kwargs
 
     def _rebuild(self, static, dyn_args, dyn_kwargs):
-        nums = [k for k, _ in static if isinstance(k, int)]
         args = list(dyn_args)
         for k, v in static:
             if isinstance(k, int):

@@ -44,7 +44,4 @@ from numpy import (complexfloating, floating, generic, inexact, integer, number,
                    signedinteger, unsignedinteger)
 
 bool = bool_  # noqa: A001  (jnp.bool is the NumPy bool type, as in JAX)
-float_ = float64
-int_ = int64
 uint = uint64
-complex_ = complex128

@@ -21,7 +21,7 @@ import numpy as np
 from purejax._src import core
 from purejax._src.array import Array
 from purejax._src.config import _flags
-from purejax._src.core import ClosedJaxpr, Jaxpr, Literal
+from purejax._src.core import ClosedJaxpr, Literal
 from purejax._src.interpreters import partial_eval as pe
 
 # prim -> fn(eqn, compile_sub) returning a callable on raw NumPy values (for

@@ -3,7 +3,7 @@ evaluation) and transposition. Reverse mode = linearize, then transpose."""
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 

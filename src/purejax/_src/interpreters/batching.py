@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-import numpy as np
 
 from purejax._src import core
 from purejax._src.core import MissingRuleError, Trace, Tracer

@@ -15,10 +15,9 @@ import os
 import sys
 from typing import Any, Callable, Sequence
 
-import numpy as np
 
 from purejax._src import core
-from purejax._src.core import (ClosedJaxpr, Jaxpr, JaxprEqn, JaxprEqn, Literal, ShapedArray,
+from purejax._src.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray,
                                Trace, Tracer, Var)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from purejax._src import dtypes
 
 
 class _ScalarMeta(type):
