@@ -10,21 +10,13 @@ import purejax as jax
 from purejax._src import dtypes
 from purejax._src import lax
 from purejax.test_util import check_abstract_eval, check_grads, check_vmap
+from _data import rand  # noqa: E402  (tests/prims/_data.py)
 
 F32, F64, I32, BOOL = np.float32, np.float64, np.int32, np.bool_
 GD, SD, Mode = lax.GatherDimensionNumbers, lax.ScatterDimensionNumbers, lax.GatherScatterMode
 
 
 pytestmark = pytest.mark.usefixtures("x64")  # tests/conftest.py
-
-
-def rand(rng, shape, dtype):
-    dtype = np.dtype(dtype)
-    if dtype == np.bool_:
-        return rng.random(shape) > 0.5
-    if np.issubdtype(dtype, np.integer):
-        return rng.integers(-5, 6, shape).astype(dtype)
-    return rng.standard_normal(shape).astype(dtype)
 
 
 # --- loop references from XLA's operation semantics ------------------------------

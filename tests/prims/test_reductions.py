@@ -10,6 +10,7 @@ from purejax._src import dtypes
 from purejax._src import lax
 from purejax._src.array import Array
 from purejax.test_util import check_abstract_eval, check_grads, check_vmap
+from _data import rand as _rand  # noqa: E402  (tests/prims/_data.py)
 
 F32, F64, I32, BOOL = np.float32, np.float64, np.int32, np.bool_
 SHAPE = (2, 3, 4)
@@ -19,12 +20,7 @@ pytestmark = pytest.mark.usefixtures("x64")  # tests/conftest.py
 
 
 def rand(rng, shape, dtype):
-    dtype = np.dtype(dtype)
-    if dtype == np.bool_:
-        return rng.random(shape) > 0.5
-    if np.issubdtype(dtype, np.integer):
-        return rng.integers(-3, 4, shape).astype(dtype)
-    return rng.standard_normal(shape).astype(dtype)
+    return _rand(rng, shape, dtype, int_bound=3)
 
 
 def np_cum(fn):
