@@ -10,17 +10,17 @@ from purejax._src.api import (ShapeDtypeStruct, block_until_ready, device_get, d
 from purejax._src.array import Array
 from purejax._src.callback import pure_callback
 from purejax._src.checkpoint import checkpoint, remat
-from purejax._src.config import config
+from purejax._src.config import config, debug_infs, debug_nans
 from purejax._src.custom_derivatives import closure_convert, custom_jvp, custom_vjp
 from purejax._src.jit import disable_jit, jit
-from purejax import (checkpoint_policies, custom_batching, dtypes, lax, nn, numpy, test_util,  # noqa: E402
-                     tree_util)
+from purejax import (checkpoint_policies, custom_batching, dtypes, errors, lax, nn, numpy,  # noqa: E402
+                     test_util, tree_util)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Array", "ShapeDtypeStruct", "block_until_ready", "checkpoint", "checkpoint_policies",
-    "closure_convert", "config", "remat",
+    "closure_convert", "config", "debug_infs", "debug_nans", "errors", "remat",
     "custom_batching", "custom_jvp", "custom_vjp", "device_get", "device_put", "disable_jit",
     "dtypes", "eval_shape", "grad", "hessian", "jacfwd", "jacrev", "jit", "jvp", "lax",
     "linear_transpose", "linearize", "make_jaxpr", "nn", "numpy", "pure_callback",

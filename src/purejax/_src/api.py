@@ -12,7 +12,7 @@ from purejax._src import tree_util as tu
 from purejax._src.array import Array
 from purejax._src.core import ClosedJaxpr, ShapedArray, Tracer
 from purejax._src.debug_info import DebugInfo, func_name
-from purejax._src.interpreters import ad, batching
+from purejax._src.interpreters import ad, batching, tape
 from purejax._src.interpreters import partial_eval as pe
 
 
@@ -71,7 +71,7 @@ def _argnums_tuple(argnums, nargs: int, fname: str) -> tuple[int, ...]:
 def _strip_aux(aux):
     """Auxiliary outputs leave a finished transformation as their primal values."""
     def strip(x):
-        while isinstance(x, ad.JVPTracer) and not x._trace._alive:
+        while isinstance(x, (ad.JVPTracer, tape.TapeTracer)) and not x._trace._alive:
             x = x.primal
         return x
     return tu.tree_map(strip, aux)
@@ -195,7 +195,10 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     p_leaves, p_tree = _flatten_args((primals, {}), fname, "primals")
     store = _OutTree()
     flat = _flat_fun(fun, p_tree, store, has_aux, fname)
-    out, lin = ad.linearize_flat(flat, p_leaves)
+    if tape.usable():
+        out, lin = tape.vjp_flat(flat, p_leaves)
+    else:
+        out, lin = ad.linearize_flat(flat, p_leaves)
     out_tree = store.tree
     out_avals = [core.get_aval(o) for o in out]
     f_vjp = _VjpFun(lin, p_tree, p_leaves, out_tree, out_avals, fname)

@@ -106,6 +106,10 @@ _SPECS: dict[str, _FlagSpec] = {
         "Raise FloatingPointError when an operation produces a NaN."),
     "jax_debug_infs": _bool_flag(
         "Raise FloatingPointError when an operation produces an inf."),
+    "purejax_eager_tape": _FlagSpec(
+        True, _validate_bool, _parse_bool_env,
+        "Eager grad/vjp (outside jit and vmap) record a tape of compiled per-primitive "
+        "pullbacks instead of linearizing the whole function; off: always linearize."),
     "jax_numpy_rank_promotion": _FlagSpec(
         "allow", *_RANK_PROMOTION,
         "What to do on implicit rank promotion in broadcasting: allow, warn or raise."),

@@ -150,6 +150,26 @@ def _pjit_partial_eval(trace: pe.JaxprTrace, args, unknown, *, jaxpr, name, **pa
     return [next(uu) if u else next(ku) for u in out_unknown]
 
 
+def _pjit_partial_eval_jaxpr(eqn, unknowns):
+    """Jaxpr-level partial evaluation of a pjit equation: split its body, so that a
+    known output (a primal, under linearize of an enclosing jit) stays known."""
+    closed = eqn.params["jaxpr"]
+    known, unknown, out_unknown, num_res = pe.partial_eval_jaxpr(closed.jaxpr, unknowns)
+    res_vars = [core.Var(v.aval) for v in known.outvars[len(known.outvars) - num_res:]]
+    known_eqn = core.JaxprEqn(
+        [v for v, u in zip(eqn.invars, unknowns) if not u],
+        [v for v, u in zip(eqn.outvars, out_unknown) if not u] + res_vars, pjit_p,
+        dict(eqn.params, jaxpr=ClosedJaxpr(known, closed.consts)), eqn.source)
+    unknown_eqn = core.JaxprEqn(
+        res_vars + [v for v, u in zip(eqn.invars, unknowns) if u],
+        [v for v, u in zip(eqn.outvars, out_unknown) if u], pjit_p,
+        dict(eqn.params, jaxpr=ClosedJaxpr(unknown, [])), eqn.source)
+    return known_eqn, unknown_eqn, out_unknown
+
+
+pjit_p.partial_eval_jaxpr = _pjit_partial_eval_jaxpr
+
+
 # --- transpose: the backward pass of the inner Jaxpr, staged -----------------
 def _pjit_transpose(cts, *args, jaxpr, name, **params):
     linear = tuple(ad.is_undefined_primal(a) for a in args)

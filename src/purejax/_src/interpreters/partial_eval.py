@@ -179,11 +179,20 @@ def partial_eval_jaxpr(jaxpr: Jaxpr, unknowns: Sequence[bool]):
     unknown_vars = {v for v, u in zip(jaxpr.invars, unknowns) if u}
     known_eqns, unknown_eqns = [], []
     for eqn in jaxpr.eqns:
-        if any(type(v) is not Literal and v in unknown_vars for v in eqn.invars):
-            unknown_vars.update(eqn.outvars)
-            unknown_eqns.append(eqn)
-        else:
+        in_unknown = [type(v) is not Literal and v in unknown_vars for v in eqn.invars]
+        if not any(in_unknown):
             known_eqns.append(eqn)
+            continue
+        rule = getattr(eqn.primitive, "partial_eval_jaxpr", None)
+        if rule is not None and not all(in_unknown):
+            # a call whose body splits too (pjit): its known outputs stay known
+            known_eqn, unknown_eqn, out_unknown = rule(eqn, in_unknown)
+            known_eqns.append(known_eqn)
+            unknown_eqns.append(unknown_eqn)
+            unknown_vars.update(v for v, u in zip(eqn.outvars, out_unknown) if u)
+            continue
+        unknown_vars.update(eqn.outvars)
+        unknown_eqns.append(eqn)
     out_unknowns = [type(v) is not Literal and v in unknown_vars for v in jaxpr.outvars]
     defined_unknown = set(v for v, u in zip(jaxpr.invars, unknowns) if u)
     for eqn in unknown_eqns:

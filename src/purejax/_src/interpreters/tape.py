@@ -1,0 +1,366 @@
+"""Eager reverse mode: a tape of per-primitive pullbacks.
+
+`vjp`/`grad` called outside any transformation (the current trace is the
+`EvalTrace`) need no Jaxpr of the whole function: nobody will stage, batch or print
+it. This trace runs each primitive at once and records, per operation, how to pull
+a cotangent back through it, like autograd's tape. The pullback is the same one
+linearize + transpose would build (the primitive's own JVP rule, partially
+evaluated and transposed), so values are the same as on the staged path:
+
+- the first time a primitive is seen with an operand signature, it is linearized
+  on its own (`ad.linearize_flat` of one primitive), exactly as the staged path does;
+- from the second time on, the JVP rule's known part and the transpose of its
+  linear part are compiled once per signature (`_Template`) and called on NumPy
+  buffers: no tracers, no staging, no per-operation Jaxpr.
+
+Anything unusual (higher-order primitives, custom rules, unhashable parameters,
+NaN/inf checking, tracers from an enclosing transformation in the backward pass)
+takes the per-operation linearize path, which handles everything the staged path
+handles. Nested transformations see this trace as an ordinary parent.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from purejax._src import core, dtypes
+from purejax._src.array import Array
+from purejax._src.config import _flags
+from purejax._src.core import ClosedJaxpr, Trace, Tracer
+from purejax._src.interpreters import ad
+from purejax._src.interpreters import partial_eval as pe
+from purejax._src.interpreters.ad import Zero
+
+
+class TapeTracer(Tracer):
+    __slots__ = ("primal", "node", "index")
+
+    def __init__(self, trace: "TapeTrace", primal, node: "_Node", index: int):
+        self._trace = trace
+        self.primal = primal
+        self.node = node
+        self.index = index
+
+    @property
+    def aval(self):
+        return core.get_aval(self.primal)
+
+    def to_concrete_value(self):
+        p = self.primal
+        if isinstance(p, Tracer):
+            return p.to_concrete_value()
+        return core.concrete_or_error(p)
+
+
+class _Node:
+    """One recorded operation: where its differentiable operands came from and how
+    to map its output cotangents to theirs."""
+    __slots__ = ("parents", "pullback", "n_out", "residuals")
+
+    def __init__(self, parents, pullback, n_out, residuals=()):
+        self.parents = parents    # per operand: (node, index) or None
+        self.pullback = pullback  # list of output cts (None = zero) -> list per operand
+        self.n_out = n_out
+        self.residuals = residuals  # what the pullback keeps alive
+
+
+class TapeTrace(Trace):
+    def __init__(self, parent: Trace):
+        self.parent = parent
+        self.tape: list[_Node] = []
+
+    def _describe(self):
+        return "grad/vjp"
+
+    def _concretization_message(self, tracer, what):
+        return f"Attempted {what} of a traced value {tracer.aval.str_short()} under grad."
+
+    def _unpack(self, args):
+        primals, parents, any_diff = [], [], False
+        for x in args:
+            if type(x) is TapeTracer and x._trace is self:
+                primals.append(x.primal)
+                parents.append((x.node, x.index))
+                any_diff = True
+            else:
+                if isinstance(x, Tracer) and not x._trace._alive:
+                    core._raise_escaped(x)
+                primals.append(x)
+                parents.append(None)
+        return primals, parents, any_diff
+
+    def process_primitive(self, prim, args, params):
+        primals, parents, any_diff = self._unpack(args)
+        if not any_diff:
+            with core.set_current_trace(self.parent):
+                return prim.bind(*primals, **params)
+        template = _template_for(prim, primals, parents, params)
+        if template is not None:
+            outs, res = template.forward(primals)
+            pullback = template.pullback(res)
+            out_nonzero = template.out_nonzero
+            residuals = res
+        else:
+            diff = [p is not None for p in parents]
+            outs, lin = self._linearize(
+                lambda *xs: _as_list(prim, prim.bind(*xs, **params)), primals, diff)
+            pullback = _lin_pullback(lin)
+            out_nonzero = lin.out_nonzero
+            residuals = lin.consts
+        wrapped = self._record(parents, pullback, outs, out_nonzero, residuals)
+        return wrapped if prim.multiple_results else wrapped[0]
+
+    def _linearize(self, fn, primals, diff):
+        diff = [d and dtypes.is_inexact(core.get_aval(p).dtype) for p, d in zip(primals, diff)]
+        with core.set_current_trace(self.parent):
+            return ad.linearize_flat(fn, primals, diff)
+
+    def _record(self, parents, pullback, outs, out_nonzero, residuals):
+        if not any(out_nonzero):
+            return list(outs)
+        node = _Node(parents, pullback, len(outs), residuals)
+        self.tape.append(node)
+        return [TapeTracer(self, o, node, i) if nz else o
+                for i, (o, nz) in enumerate(zip(outs, out_nonzero))]
+
+    def _custom_call(self, args, run):
+        primals, parents, any_diff = self._unpack(args)
+        if not any_diff:
+            with core.set_current_trace(self.parent):
+                return run(self.parent, primals)
+        diff = [p is not None for p in parents]
+        outs, lin = self._linearize(lambda *xs: run(core.current_trace(), list(xs)), primals, diff)
+        return self._record(parents, _lin_pullback(lin), outs, lin.out_nonzero, lin.consts)
+
+    def process_custom_jvp_call(self, fun, jvp, args, symbolic_zeros):
+        return self._custom_call(
+            args, lambda t, xs: t.process_custom_jvp_call(fun, jvp, xs, symbolic_zeros))
+
+    def process_custom_vjp_call(self, fun, fwd, bwd, args, out_trees):
+        return self._custom_call(
+            args, lambda t, xs: t.process_custom_vjp_call(fun, fwd, bwd, xs, out_trees))
+
+
+def _as_list(prim, out):
+    return list(out) if prim.multiple_results else [out]
+
+
+def _lin_pullback(lin: ad.LinearFunction):
+    def pullback(cts):
+        cts = [Zero(a) if c is None else c for c, a in zip(cts, lin.out_avals)]
+        return lin.transpose(cts)
+    return pullback
+
+
+# ---------------------------------------------------------------------------
+# Compiled per-signature pullbacks
+
+_seen: dict = {}
+_templates: dict = {}
+_CACHE_LIMIT = 4096
+
+
+def _template_for(prim, primals, parents, params):
+    if prim.eval_with_arrays or prim.jvp is None or _flags["jax_debug_nans"] \
+            or _flags["jax_debug_infs"]:
+        return None
+    sig = []
+    for x, p in zip(primals, parents):
+        t = type(x)
+        if t is Array:
+            v = x._value
+            sig.append((v.shape, v.dtype, x.weak_type, p is not None))
+        elif t is np.ndarray:
+            sig.append((x.shape, x.dtype, False, p is not None))
+        else:
+            return None  # Python scalars and foreign values: the general path coerces them
+    try:
+        key = (prim, tuple(sig), tuple(params.items()) if params else ())
+        hit = _templates.get(key)
+    except TypeError:
+        return None
+    if hit is not None:
+        return hit if hit is not False else None
+    n = _seen.get(key, 0) + 1
+    if n < 2:  # compile only what repeats; a one-off pays the general path once
+        if len(_seen) >= _CACHE_LIMIT:
+            _seen.clear()
+        _seen[key] = n
+        return None
+    try:
+        tmpl = _Template(prim, params, sig)
+    except Exception:  # a rule that needs concrete values: stay on the general path
+        tmpl = False
+    if len(_templates) >= _CACHE_LIMIT:
+        _templates.clear()
+    _templates[key] = tmpl
+    return tmpl if tmpl is not False else None
+
+
+class _NotSplittable(Exception):
+    pass
+
+
+class _Template:
+    """The JVP rule of one primitive at one operand signature, split into a compiled
+    forward part (primal outputs and residuals) and a compiled transposed linear part
+    (residuals and output cotangents to operand cotangents)."""
+
+    def __init__(self, prim, params, sig):
+        from purejax._src import jit  # jit's transpose of a closed Jaxpr, and its backend
+        in_avals = [core.ShapedArray(s, d, w) for s, d, w, _ in sig]
+        diff = [d and dtypes.is_inexact(dt) for _, dt, _, d in sig]
+        tan_avals = [a.to_tangent_aval() for a, d in zip(in_avals, diff) if d]
+        n = len(in_avals)
+        nz_box = []
+
+        def jvp_fn(*args):
+            it = iter(args[n:])
+            tangents = [next(it) if d else Zero(a.to_tangent_aval())
+                        for a, d in zip(in_avals, diff)]
+            out, t_out = prim.jvp(list(args[:n]), tangents, **params)
+            outs, touts = _as_list(prim, out), _as_list(prim, t_out)
+            nz_box.append([type(t) is not Zero for t in touts])
+            return outs + [t for t in touts if type(t) is not Zero]
+
+        jaxpr, consts, _ = pe.trace_to_jaxpr(jvp_fn, in_avals + tan_avals)
+        out_nonzero = nz_box[0]
+        n_out = len(out_nonzero)
+        known, unknown, out_unknowns, num_res = pe.partial_eval_jaxpr(
+            jaxpr, [False] * n + [True] * len(tan_avals))
+        if any(out_unknowns[:n_out]) or not all(out_unknowns[n_out:]):
+            raise _NotSplittable(prim.name)
+        self.out_nonzero = out_nonzero
+        self.out_weak = [v.aval.weak_type for v in jaxpr.outvars[:n_out]]
+        self.num_res = num_res
+        self.diff = diff
+        self.forward_fn = jit.compiled_for(ClosedJaxpr(known, consts), f"{prim.name}_fwd")
+        n_ct = sum(out_nonzero)
+        self.transposed = jit._transpose_jaxpr(
+            ClosedJaxpr(unknown, []), (False,) * num_res + (True,) * len(tan_avals),
+            (True,) * n_ct)
+        self.backward_fn = jit.compiled_for(self.transposed, f"{prim.name}_bwd")
+        self.out_avals = [v.aval for v in jaxpr.outvars[:n_out]]
+        self.res_weak = [v.aval.weak_type for v in known.outvars[n_out:]]
+
+    def forward(self, primals):
+        raw = self.forward_fn(*[x._value if type(x) is Array else x for x in primals])
+        n_out = len(self.out_nonzero)
+        outs = [Array(o if type(o) is np.ndarray else np.asarray(o), w)
+                for o, w in zip(raw[:n_out], self.out_weak)]
+        return outs, raw[n_out:]
+
+    def pullback(self, res):
+        def pullback(cts):
+            cts = [c if c is not None else ad.zeros_like_aval(a.to_tangent_aval())
+                   for c, nz, a in zip(cts, self.out_nonzero, self.out_avals) if nz]
+            if all(type(c) is Array for c in cts):
+                raw = self.backward_fn(*res, *[c._value for c in cts])
+                outs = [Array(o if type(o) is np.ndarray else np.asarray(o), a.weak_type)
+                        for o, a in zip(raw, self.transposed.out_avals)]
+            else:  # cotangents traced by an enclosing transformation: bind the ops
+                res_arrays = [Array(np.asarray(r), w) for r, w in zip(res, self.res_weak)]
+                outs = core.eval_jaxpr(self.transposed.jaxpr, self.transposed.consts,
+                                       *res_arrays, *cts)
+            it = iter(outs)
+            return [next(it) if d else None for d in self.diff]
+        return pullback
+
+
+# ---------------------------------------------------------------------------
+# Reverse pass
+
+class TapePullback:
+    """What `vjp` keeps: maps output cotangents to input cotangents by walking the
+    tape backwards. Same interface as `ad.LinearFunction.transpose`."""
+
+    def __init__(self, trace: TapeTrace, in_nodes, in_avals, outs):
+        self.trace = trace
+        self.in_nodes = in_nodes
+        self.in_avals = in_avals
+        self.outs = outs  # per output: (node, index) or None
+
+    @property
+    def consts(self) -> list:
+        """The residuals the tape keeps for the backward pass (each buffer once)."""
+        seen: dict = {}
+        for node in self.trace.tape:
+            for r in node.residuals:
+                seen.setdefault(id(r), r)
+        return list(seen.values())
+
+    def transpose(self, cts_out: Sequence) -> list:
+        env: dict = {}
+        for src, ct in zip(self.outs, cts_out):
+            if src is not None and type(ct) is not Zero:
+                _accumulate(env, src[0], src[1], ct)
+        for node in reversed(self.trace.tape):
+            cts = env.pop(node, None)
+            if cts is None:
+                continue
+            for parent, ct in zip(node.parents, node.pullback(cts)):
+                if parent is not None and ct is not None and type(ct) is not Zero:
+                    _accumulate(env, parent[0], parent[1], ct)
+        result = []
+        for node, aval in zip(self.in_nodes, self.in_avals):
+            cts = None if node is None else env.get(node)
+            result.append(Zero(aval) if cts is None or cts[0] is None else cts[0])
+        return result
+
+
+def _accumulate(env, node, index, ct):
+    slots = env.get(node)
+    if slots is None:
+        slots = env[node] = [None] * node.n_out
+    prev = slots[index]
+    if prev is None:
+        slots[index] = ct
+    elif type(prev) is Array and type(ct) is Array and prev.shape == ct.shape \
+            and prev.dtype == ct.dtype:
+        # add_any on two concrete buffers (its abstract rule: strong unless both weak)
+        total = np.add(prev._value, ct._value)
+        if type(total) is not np.ndarray:
+            total = np.asarray(total)
+        slots[index] = Array(total, prev.weak_type and ct.weak_type)
+    else:
+        slots[index] = ad.add_any_p.bind(prev, ct)
+
+
+def vjp_flat(fun: Callable, primals: Sequence):
+    """(primals_out, TapePullback) for flat `fun`, recording a tape under the current
+    (eager) trace."""
+    parent = core.current_trace()
+    trace = TapeTrace(parent)
+    in_avals, in_nodes, args = [], [], []
+    for p in primals:
+        aval = core.get_aval(p).to_tangent_aval()
+        in_avals.append(aval)
+        if dtypes.is_inexact(aval.dtype):
+            node = _Node((), None, 1)
+            in_nodes.append(node)
+            args.append(TapeTracer(trace, p, node, 0))
+        else:
+            in_nodes.append(None)
+            args.append(p)
+    try:
+        with core.set_current_trace(trace):
+            outs = fun(*args)
+        primals_out, srcs = [], []
+        for x in outs:
+            if type(x) is TapeTracer and x._trace is trace:
+                primals_out.append(x.primal)
+                srcs.append((x.node, x.index))
+            else:
+                if isinstance(x, Tracer) and not x._trace._alive:
+                    core._raise_escaped(x)
+                primals_out.append(x)
+                srcs.append(None)
+    finally:
+        trace.invalidate()
+    return primals_out, TapePullback(trace, in_nodes, in_avals, srcs)
+
+
+def usable() -> bool:
+    """The tape serves reverse mode when nothing above needs a Jaxpr."""
+    return type(core.current_trace()) is core.EvalTrace and _flags["purejax_eager_tape"]

@@ -1,0 +1,211 @@
+"""Eager reverse mode records a tape (interpreters/tape.py) instead of linearizing the
+whole function. Its gradients must equal the linearize + transpose path's (the same
+operations; only the order of summing fan-out cotangents may differ, by a few ulps),
+on the first call of a signature (per-operation linearize) and on later ones
+(compiled per-signature pullbacks), across the oracle corpus and every elementwise
+primitive; and it must behave like the staged path at the edges (aux, integer
+inputs, nested transformations, escaped tracers, traced cotangents)."""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import purejax as jax
+import purejax.numpy as jnp
+from purejax import lax
+from purejax._src.config import config
+from purejax._src.interpreters import tape
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "oracle"))
+from corpus import CORPUS, make_args  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "prims"))
+from test_elementwise import GRAD_CASES, F64, sample  # noqa: E402
+
+
+def _vjp_all(f, args, diff):
+    """Output and the cotangents of the `diff` arguments for an all-ones cotangent."""
+    def g(*d):
+        full = list(args)
+        for i, a in zip(diff, d):
+            full[i] = a
+        return f(*full)
+    out, pullback = jax.vjp(g, *[args[i] for i in diff])
+    ct = jax.tree_util.tree_map(lambda o: jnp.ones_like(o) if jnp.issubdtype(
+        jnp.result_type(o), jnp.inexact) else np.zeros(np.shape(o), jax.dtypes.float0), out)
+    return out, pullback(ct)
+
+
+def _leaves(tree):
+    return [np.asarray(x) for x in jax.tree_util.tree_leaves(tree)]
+
+
+def _assert_same(a, b, what):
+    la, lb = _leaves(a), _leaves(b)
+    assert len(la) == len(lb), what
+    for x, y in zip(la, lb):
+        assert x.dtype == y.dtype and x.shape == y.shape, what
+        if not np.issubdtype(x.dtype, np.inexact):
+            np.testing.assert_array_equal(x, y, err_msg=what)
+            continue
+        # Same operations; only the order in which fan-out cotangents are summed may
+        # differ, so allow a few ulps of the largest magnitude.
+        eps = np.finfo(x.dtype).eps
+        scale = float(np.max(np.abs(y), initial=1.0)) if np.all(np.isfinite(y)) else 1.0
+        np.testing.assert_allclose(x, y, rtol=8 * eps, atol=8 * eps * scale, err_msg=what)
+
+
+def _with_tape(enabled, fn):
+    prev = config.purejax_eager_tape
+    config.update("purejax_eager_tape", enabled)
+    try:
+        return fn()
+    finally:
+        config.update("purejax_eager_tape", prev)
+
+
+def _compare(f, args, diff, what):
+    want = _with_tape(False, lambda: _vjp_all(f, args, diff))
+    for call in range(3):  # first sighting, then compiled pullbacks
+        got = _with_tape(True, lambda: _vjp_all(f, args, diff))
+        _assert_same(got, want, f"{what} (call {call})")
+
+
+TAPE_CORPUS = [e for e in CORPUS if e.diff]
+
+
+@pytest.mark.parametrize("fdtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("entry", TAPE_CORPUS, ids=[e.name for e in TAPE_CORPUS])
+def test_corpus_tape_matches_linearize(entry, fdtype, request):
+    if fdtype == np.float64:
+        request.getfixturevalue("x64")
+    f = entry.make(jax, jnp, lax)
+    args = make_args(entry.args, np.random.default_rng(0), fdtype)
+    try:
+        _with_tape(False, lambda: _vjp_all(f, args, entry.diff))
+    except Exception as e:  # not reverse-differentiable (e.g. while_loop): same error
+        with pytest.raises(type(e)):
+            _with_tape(True, lambda: _vjp_all(f, args, entry.diff))
+        return
+    _compare(f, args, entry.diff, entry.name)
+
+
+@pytest.mark.parametrize("spec,shapes", GRAD_CASES, ids=[f"{s.name}-{sh}" for s, sh in GRAD_CASES])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_each_primitive_tape_matches_linearize(spec, shapes, dtype, x64):
+    args = [a.astype(dtype) for a in sample(spec, np.random.default_rng(3), shapes, F64)]
+    _compare(spec.fn, args, tuple(range(len(args))), spec.name)
+
+
+def test_tape_is_used_eagerly_and_not_under_transformations():
+    seen = []
+    orig = tape.vjp_flat
+
+    def spy(*a):
+        seen.append(True)
+        return orig(*a)
+    tape.vjp_flat = spy
+    try:
+        jax.grad(jnp.sin)(1.0)
+        assert seen == [True]
+        jax.jit(jax.grad(jnp.sin))(1.0)
+        jax.vmap(jax.grad(jnp.sin))(jnp.ones(3))
+        assert seen == [True]
+        _with_tape(False, lambda: jax.grad(jnp.sin)(1.0))
+        assert seen == [True]
+    finally:
+        tape.vjp_flat = orig
+
+
+def test_value_and_grad_python_control_flow_and_aux():
+    def f(x, n):
+        y = x
+        for _ in range(n):
+            y = jnp.where(y > 0, jnp.sin(y), y * y)
+        if y > 0.5:  # concrete under eager grad
+            y = y * 3.0
+        return y, {"n": n, "y": y}
+
+    for _ in range(3):
+        (v, aux), g = jax.value_and_grad(f, has_aux=True)(2.0, 3)
+        s1 = np.sin(np.float32(2.0))
+        s2 = np.sin(s1)
+        s3 = np.sin(s2)
+        np.testing.assert_allclose(v, 3 * s3, rtol=1e-6)
+        np.testing.assert_allclose(g, 3 * np.cos(s2) * np.cos(s1) * np.cos(2.0), rtol=1e-5)
+        assert type(aux["y"]).__name__ == "Array" and aux["n"] == 3
+
+
+def test_integer_inputs_and_outputs():
+    def f(x, i):
+        k = (x * 2).astype(jnp.int32) + i
+        return jnp.sum(x * k)
+
+    x = jnp.array([1.2, 2.7])
+    g = jax.grad(f, argnums=(0, 1), allow_int=True)(x, 3)
+    np.testing.assert_array_equal(g[0], np.array([5., 8.], np.float32))
+    assert g[1].dtype == jax.dtypes.float0
+    out, pb = jax.vjp(lambda x: (x * 2).astype(jnp.int32), x)
+    (ct,) = pb(np.zeros((2,), jax.dtypes.float0))
+    np.testing.assert_array_equal(ct, np.zeros(2, np.float32))
+
+
+def test_nested_and_mixed_transformations_inside_eager_grad():
+    def h(x):
+        inner = jax.grad(lambda y: jnp.sin(y) * y)(x)          # linearize under the tape
+        b = jax.vmap(lambda r: jnp.exp(r) * x)(jnp.arange(3.0))  # vmap under the tape
+        j = jax.jit(lambda z: jnp.tanh(z) ** 2)(x)               # jit under the tape
+        _, t = jax.jvp(jnp.cos, (x,), (x,))                      # jvp under the tape
+        return inner + jnp.sum(b) + j + t
+
+    for _ in range(3):
+        got = jax.grad(h)(0.7)
+        want = _with_tape(False, lambda: jax.grad(h)(0.7))
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(jax.grad(jax.grad(lambda x: x ** 3))(2.0), 12.0)
+
+
+def test_pullback_is_reusable_and_transformable():
+    x = jnp.array([0.5, -1.0, 2.0])
+    out, pb = jax.vjp(lambda x: jnp.sin(x) * x, x)
+    for _ in range(2):
+        (ct,) = pb(jnp.ones(3))
+        np.testing.assert_allclose(ct, np.cos(x) * x + np.sin(x), rtol=1e-6)
+    # cotangents traced by an enclosing vmap or jit: the pullback binds its ops
+    cts = jnp.stack([jnp.ones(3), 2 * jnp.ones(3)])
+    (batched,) = jax.vmap(pb)(cts)
+    np.testing.assert_allclose(batched[1], 2 * (np.cos(x) * x + np.sin(x)), rtol=1e-6)
+    (jitted,) = jax.jit(pb)(jnp.ones(3))
+    np.testing.assert_allclose(jitted, np.cos(x) * x + np.sin(x), rtol=1e-6)
+
+
+def test_escaped_tape_tracer_is_an_error():
+    leaked = []
+
+    def f(x):
+        leaked.append(x * 2)
+        return jnp.sin(x)
+
+    jax.grad(f)(1.0)
+    with pytest.raises(jax.errors.UnexpectedTracerError, match="grad/vjp"):
+        jnp.cos(leaked[0])
+
+
+def test_debug_nans_names_the_primitive_under_eager_grad():
+    with jax.debug_nans(True):
+        for _ in range(3):
+            with pytest.raises(FloatingPointError, match="log"):
+                jax.grad(lambda x: jnp.log(x - 2.0))(1.0)
+
+
+def test_nested_jit_primal_stays_known_under_value_and_grad():
+    # partial evaluation splits the body of a pjit inside a pjit, so the primal output
+    # is a value, not a tracer of the finished linearization (both paths)
+    f = jax.jit(jax.jit(lambda x: x ** 3 - 2 * x ** 2 + x))
+    x = jnp.array([0.3, -0.7, 1.1])
+    for enabled in (True, False):
+        v, g = _with_tape(enabled, lambda: jax.value_and_grad(lambda x: jnp.sum(f(x)))(x))
+        assert type(v).__name__ == "Array"
+        np.testing.assert_allclose(v, np.sum(x ** 3 - 2 * x ** 2 + x), rtol=1e-6)
+        np.testing.assert_allclose(g, 3 * x ** 2 - 4 * x + 1, rtol=1e-5)
