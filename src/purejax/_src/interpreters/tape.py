@@ -134,8 +134,36 @@ class TapeTrace(Trace):
         return self._record(parents, _lin_pullback(lin), outs, lin.out_nonzero, lin.consts)
 
     def process_custom_jvp_call(self, fun, jvp, args, symbolic_zeros):
-        return self._custom_call(
-            args, lambda t, xs: t.process_custom_jvp_call(fun, jvp, xs, symbolic_zeros))
+        """Linearize the custom rule itself: it runs once, with unknown tangents under
+        a partial-evaluation trace (what linearize does, without a JVP trace around)."""
+        primals, parents, any_diff = self._unpack(args)
+        if not any_diff:
+            with core.set_current_trace(self.parent):
+                return self.parent.process_custom_jvp_call(fun, jvp, primals, symbolic_zeros)
+        from purejax._src.custom_derivatives import CustomRuleError, _materialize
+        pe_trace = pe.JaxprTrace(self.parent, stage_all=False)
+        in_avals = [core.get_aval(p).to_tangent_aval() for p in primals]
+        diff = [p is not None and dtypes.is_inexact(a.dtype) for p, a in zip(parents, in_avals)]
+        tangents = [pe_trace.new_arg(a) if d else Zero(a) for a, d in zip(in_avals, diff)]
+        try:
+            with core.set_current_trace(pe_trace):
+                if not symbolic_zeros:
+                    tangents = [_materialize(t) for t in tangents]
+                p_out, t_out = jvp(primals, tangents)
+            out_nonzero = [type(t) is not Zero for t in t_out]
+            outvars = [pe_trace.to_atom(t) for t in t_out if type(t) is not Zero]
+            jaxpr = core.Jaxpr(pe_trace.constvars, pe_trace.invars, outvars, pe_trace.eqns)
+        finally:
+            pe_trace.invalidate()
+        for p in p_out:
+            if isinstance(p, Tracer) and p._trace is pe_trace:
+                raise CustomRuleError(
+                    f"custom_jvp rule {getattr(jvp, '__name__', jvp)!r}: its primal output "
+                    "depends on the input tangents; the primal output must be computed "
+                    "from the primals alone.")
+        out_avals = [core.get_aval(p).to_tangent_aval() for p in p_out]
+        lin = ad.LinearFunction(jaxpr, pe_trace.consts, in_avals, out_avals, diff, out_nonzero)
+        return self._record(parents, _lin_pullback(lin), list(p_out), out_nonzero, lin.consts)
 
     def process_custom_vjp_call(self, fun, fwd, bwd, args, out_trees):
         return self._custom_call(
