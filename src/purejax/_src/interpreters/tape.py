@@ -44,7 +44,8 @@ class TapeTracer(Tracer):
 
     @property
     def aval(self):
-        return core.get_aval(self.primal)
+        p = self.primal
+        return p.aval if type(p) is Array else core.get_aval(p)
 
     def to_concrete_value(self):
         p = self.primal

@@ -282,10 +282,46 @@ def _same_avals(args) -> bool:
     return True
 
 
+def _inexact_with_py_scalar(args):
+    """Fast path for `x * 0.5`-style operands: an inexact Array/tracer and a Python int
+    or float. The scalar is weak, so the result type is x's and weak only if x is;
+    a rank-0 operand needs no broadcasting. None when the fast path does not apply."""
+    if len(args) != 2:
+        return None
+    a, b = args
+    if type(a) in _PY_INT_FLOAT:
+        s, x, scalar_first = a, b, True
+    elif type(b) in _PY_INT_FLOAT:
+        s, x, scalar_first = b, a, False
+    else:
+        return None
+    if type(x) is not Array and not isinstance(x, Tracer):
+        return None
+    aval = x.aval
+    if aval.dtype.kind not in "fc":
+        return None
+    c = convert(s, aval.dtype, aval.weak_type)
+    return [c, x] if scalar_first else [x, c]
+
+
+_PY_INT_FLOAT = (int, float)
+
+
+def _inexact_operand(args) -> bool:
+    """Fast path for unary functions: one Array/tracer that is already inexact."""
+    if len(args) != 1:
+        return False
+    x = args[0]
+    return (type(x) is Array or isinstance(x, Tracer)) and x.aval.dtype.kind in "fc"
+
+
 def promote_args(fun_name: str, *args: Any) -> list:
     """Check, promote dtypes (JAX's lattice) and broadcast shapes (NumPy's rules)."""
     if _same_avals(args):
         return list(args)
+    fast = _inexact_with_py_scalar(args)
+    if fast is not None:
+        return fast
     check_arraylike(fun_name, *args)
     return promote_shapes(fun_name, *promote_dtypes(*args))
 
@@ -296,6 +332,11 @@ def promote_args_numeric(fun_name: str, *args: Any) -> list:
 
 
 def promote_args_inexact(fun_name: str, *args: Any) -> list:
+    if _inexact_operand(args):
+        return list(args)
+    fast = _inexact_with_py_scalar(args)
+    if fast is not None:
+        return fast
     check_arraylike(fun_name, *args)
     return promote_shapes(fun_name, *promote_dtypes_inexact(*args))
 
