@@ -272,26 +272,39 @@ class _Template:
         self.backward_fn = jit.compiled_for(self.transposed, f"{prim.name}_bwd")
         self.out_avals = [v.aval for v in jaxpr.outvars[:n_out]]
         self.res_weak = [v.aval.weak_type for v in known.outvars[n_out:]]
+        self.ct_weak = [a.weak_type for a in self.transposed.out_avals]
+        self.n_out = n_out
+        self.all_diff = all(diff)
 
     def forward(self, primals):
         raw = self.forward_fn(*[x._value if type(x) is Array else x for x in primals])
-        n_out = len(self.out_nonzero)
+        n_out = self.n_out
+        if n_out == 1:
+            o = raw[0]
+            return [Array(o if type(o) is np.ndarray else np.asarray(o), self.out_weak[0])], \
+                raw[1:]
         outs = [Array(o if type(o) is np.ndarray else np.asarray(o), w)
                 for o, w in zip(raw[:n_out], self.out_weak)]
         return outs, raw[n_out:]
 
     def pullback(self, res):
         def pullback(cts):
-            cts = [c if c is not None else ad.zeros_like_aval(a.to_tangent_aval())
-                   for c, nz, a in zip(cts, self.out_nonzero, self.out_avals) if nz]
+            if self.n_out == 1:
+                c = cts[0]
+                cts = [c if c is not None else ad.zeros_like_aval(self.out_avals[0].to_tangent_aval())]
+            else:
+                cts = [c if c is not None else ad.zeros_like_aval(a.to_tangent_aval())
+                       for c, nz, a in zip(cts, self.out_nonzero, self.out_avals) if nz]
             if all(type(c) is Array for c in cts):
                 raw = self.backward_fn(*res, *[c._value for c in cts])
-                outs = [Array(o if type(o) is np.ndarray else np.asarray(o), a.weak_type)
-                        for o, a in zip(raw, self.transposed.out_avals)]
+                outs = [Array(o if type(o) is np.ndarray else np.asarray(o), w)
+                        for o, w in zip(raw, self.ct_weak)]
             else:  # cotangents traced by an enclosing transformation: bind the ops
                 res_arrays = [Array(np.asarray(r), w) for r, w in zip(res, self.res_weak)]
                 outs = core.eval_jaxpr(self.transposed.jaxpr, self.transposed.consts,
                                        *res_arrays, *cts)
+            if self.all_diff:
+                return outs
             it = iter(outs)
             return [next(it) if d else None for d in self.diff]
         return pullback
