@@ -98,7 +98,7 @@ def test_each_primitive_tape_matches_linearize(spec, shapes, dtype, x64):
     _compare(spec.fn, args, tuple(range(len(args))), spec.name)
 
 
-def test_tape_is_used_eagerly_and_not_under_transformations():
+def test_tape_is_used_unless_a_jaxpr_is_staged():
     seen = []
     orig = tape.vjp_flat
 
@@ -108,14 +108,54 @@ def test_tape_is_used_eagerly_and_not_under_transformations():
     tape.vjp_flat = spy
     try:
         jax.grad(jnp.sin)(1.0)
-        assert seen == [True]
-        jax.jit(jax.grad(jnp.sin))(1.0)
         jax.vmap(jax.grad(jnp.sin))(jnp.ones(3))
-        assert seen == [True]
+        jax.jvp(jax.grad(jnp.sin), (1.0,), (1.0,))
+        assert len(seen) == 3
+        jax.jit(jax.grad(jnp.sin))(1.0)
+        jax.make_jaxpr(jax.grad(jnp.sin))(1.0)
+        jax.vmap(jax.jit(jax.grad(jnp.sin)))(jnp.ones(3))
+        assert len(seen) == 3
         _with_tape(False, lambda: jax.grad(jnp.sin)(1.0))
-        assert seen == [True]
+        assert len(seen) == 3
     finally:
         tape.vjp_flat = orig
+
+
+TRANSFORMED = [e for e in TAPE_CORPUS if e.vmap]
+
+
+@pytest.mark.parametrize("entry", TRANSFORMED, ids=[e.name for e in TRANSFORMED])
+def test_tape_under_vmap_and_jvp_matches_linearize(entry, x64):
+    """grad inside vmap and inside jvp (forward-over-reverse) records the tape over
+    traced primals: the templates' equations are bound to the enclosing trace."""
+    f = entry.make(jax, jnp, lax)
+    rng = np.random.default_rng(1)
+    batch = [make_args(entry.args, rng, np.float64) for _ in range(2)]
+    args = jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *batch)
+    base = make_args(entry.args, rng, np.float64)
+
+    def scalar_f(*a):
+        return sum(jnp.sum(jnp.real(o)) for o in jax.tree_util.tree_leaves(f(*a))
+                   if jnp.issubdtype(jnp.result_type(o), jnp.inexact))
+
+    g = jax.grad(scalar_f, argnums=entry.diff)
+    runs = {
+        "vmap(grad)": lambda: jax.vmap(g)(*args),
+        "jvp(grad)": lambda: jax.jvp(lambda *d: g(*[d[entry.diff.index(i)] if i in entry.diff
+                                                    else base[i] for i in range(len(base))]),
+                                     tuple(base[i] for i in entry.diff),
+                                     tuple(jax.tree_util.tree_map(jnp.ones_like, base[i])
+                                           for i in entry.diff)),
+    }
+    for name, run in runs.items():
+        try:
+            want = _with_tape(False, run)
+        except Exception as e:
+            with pytest.raises(type(e)):
+                _with_tape(True, run)
+            continue
+        for call in range(3):
+            _assert_same(_with_tape(True, run), want, f"{entry.name} {name} (call {call})")
 
 
 def test_value_and_grad_python_control_flow_and_aux():

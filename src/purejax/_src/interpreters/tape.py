@@ -98,7 +98,8 @@ class TapeTrace(Trace):
                 return prim.bind(*primals, **params)
         template = _template_for(prim, primals, parents, params)
         if template is not None:
-            outs, res = template.forward(primals)
+            with core.set_current_trace(self.parent):
+                outs, res = template.forward(primals)
             pullback = template.pullback(res)
             out_nonzero = template.out_nonzero
             residuals = res
@@ -202,6 +203,9 @@ def _template_for(prim, primals, parents, params):
             sig.append((v.shape, v.dtype, x.weak_type, p is not None))
         elif t is np.ndarray:
             sig.append((x.shape, x.dtype, False, p is not None))
+        elif isinstance(x, Tracer):  # an enclosing transformation's value (vmap, jvp)
+            a = x.aval
+            sig.append((a.shape, a.dtype, a.weak_type, p is not None))
         else:
             return None  # Python scalars and foreign values: the general path coerces them
     try:
@@ -264,21 +268,32 @@ class _Template:
         self.out_weak = [v.aval.weak_type for v in jaxpr.outvars[:n_out]]
         self.num_res = num_res
         self.diff = diff
-        self.forward_fn = jit.compiled_for(ClosedJaxpr(known, consts), f"{prim.name}_fwd")
+        self.name = prim.name
+        self.known = ClosedJaxpr(known, consts)
         n_ct = sum(out_nonzero)
         self.transposed = jit._transpose_jaxpr(
             ClosedJaxpr(unknown, []), (False,) * num_res + (True,) * len(tan_avals),
             (True,) * n_ct)
-        self.backward_fn = jit.compiled_for(self.transposed, f"{prim.name}_bwd")
         self.out_avals = [v.aval for v in jaxpr.outvars[:n_out]]
         self.res_weak = [v.aval.weak_type for v in known.outvars[n_out:]]
         self.ct_weak = [a.weak_type for a in self.transposed.out_avals]
         self.n_out = n_out
         self.all_diff = all(diff)
+        self._forward_fn = self._backward_fn = None
 
     def forward(self, primals):
-        raw = self.forward_fn(*[x._value if type(x) is Array else x for x in primals])
+        """(outputs, residuals): compiled on NumPy buffers when the operands are
+        concrete; under an enclosing transformation, the known part's equations are
+        bound there."""
         n_out = self.n_out
+        if not all(type(x) is Array or type(x) is np.ndarray for x in primals):
+            outs = core.eval_jaxpr(self.known.jaxpr, self.known.consts, *primals)
+            return outs[:n_out], outs[n_out:]
+        fn = self._forward_fn
+        if fn is None:
+            from purejax._src import jit
+            fn = self._forward_fn = jit.compiled_for(self.known, f"{self.name}_fwd")
+        raw = fn(*[x._value if type(x) is Array else x for x in primals])
         if n_out == 1:
             o = raw[0]
             return [Array(o if type(o) is np.ndarray else np.asarray(o), self.out_weak[0])], \
@@ -288,21 +303,30 @@ class _Template:
         return outs, raw[n_out:]
 
     def pullback(self, res):
+        raw_res = all(type(r) is np.ndarray or isinstance(r, np.generic) for r in res)
+
         def pullback(cts):
             if self.n_out == 1:
                 c = cts[0]
-                cts = [c if c is not None else ad.zeros_like_aval(self.out_avals[0].to_tangent_aval())]
+                cts = [c if c is not None else
+                       ad.zeros_like_aval(self.out_avals[0].to_tangent_aval())]
             else:
                 cts = [c if c is not None else ad.zeros_like_aval(a.to_tangent_aval())
                        for c, nz, a in zip(cts, self.out_nonzero, self.out_avals) if nz]
-            if all(type(c) is Array for c in cts):
-                raw = self.backward_fn(*res, *[c._value for c in cts])
+            if raw_res and all(type(c) is Array for c in cts):
+                fn = self._backward_fn
+                if fn is None:
+                    from purejax._src import jit
+                    fn = self._backward_fn = jit.compiled_for(self.transposed,
+                                                              f"{self.name}_bwd")
+                raw = fn(*res, *[c._value for c in cts])
                 outs = [Array(o if type(o) is np.ndarray else np.asarray(o), w)
                         for o, w in zip(raw, self.ct_weak)]
-            else:  # cotangents traced by an enclosing transformation: bind the ops
-                res_arrays = [Array(np.asarray(r), w) for r, w in zip(res, self.res_weak)]
+            else:  # traced residuals or cotangents: bind the transposed equations
+                vals = [Array(np.asarray(r), w) if raw_res else r
+                        for r, w in zip(res, self.res_weak)]
                 outs = core.eval_jaxpr(self.transposed.jaxpr, self.transposed.consts,
-                                       *res_arrays, *cts)
+                                       *vals, *cts)
             if self.all_diff:
                 return outs
             it = iter(outs)
@@ -404,5 +428,22 @@ def vjp_flat(fun: Callable, primals: Sequence):
 
 
 def usable() -> bool:
-    """The tape serves reverse mode when nothing above needs a Jaxpr."""
-    return type(core.current_trace()) is core.EvalTrace and _flags["purejax_eager_tape"]
+    """The tape serves reverse mode when no trace in the current stack stages a Jaxpr
+    (jit and make_jaxpr print and compile the linearized program; custom traces are
+    left to the general path): the eager trace, vmap, jvp and other tapes."""
+    if not _flags["purejax_eager_tape"]:
+        return False
+    t = core.current_trace()
+    while t is not None:
+        if type(t) not in _TAPE_FRIENDLY:
+            return False
+        t = t.parent
+    return True
+
+
+def _friendly_traces():
+    from purejax._src.interpreters import batching
+    return (core.EvalTrace, batching.BatchTrace, ad.JVPTrace, TapeTrace)
+
+
+_TAPE_FRIENDLY = _friendly_traces()
