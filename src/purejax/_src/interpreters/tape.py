@@ -98,8 +98,13 @@ class TapeTrace(Trace):
                 return prim.bind(*primals, **params)
         template = _template_for(prim, primals, parents, params)
         if template is not None:
-            with core.set_current_trace(self.parent):
-                outs, res = template.forward(primals)
+            if template.single and type(self.parent) is core.EvalTrace:
+                # the common case, kept short: one differentiable output, NumPy operands
+                out, res = template.forward(primals, self.parent)
+                node = _Node(parents, template.pullback(res), 1, res)
+                self.tape.append(node)
+                return TapeTracer(self, out[0], node, 0)
+            outs, res = template.forward(primals, self.parent)
             pullback = template.pullback(res)
             out_nonzero = template.out_nonzero
             residuals = res
@@ -279,15 +284,17 @@ class _Template:
         self.ct_weak = [a.weak_type for a in self.transposed.out_avals]
         self.n_out = n_out
         self.all_diff = all(diff)
+        self.single = n_out == 1 and out_nonzero[0] and not prim.multiple_results
         self._forward_fn = self._backward_fn = None
 
-    def forward(self, primals):
+    def forward(self, primals, parent):
         """(outputs, residuals): compiled on NumPy buffers when the operands are
         concrete; under an enclosing transformation, the known part's equations are
         bound there."""
         n_out = self.n_out
         if not all(type(x) is Array or type(x) is np.ndarray for x in primals):
-            outs = core.eval_jaxpr(self.known.jaxpr, self.known.consts, *primals)
+            with core.set_current_trace(parent):
+                outs = core.eval_jaxpr(self.known.jaxpr, self.known.consts, *primals)
             return outs[:n_out], outs[n_out:]
         fn = self._forward_fn
         if fn is None:
