@@ -23,6 +23,7 @@ from purejax._src.array import Array
 from purejax._src.config import _flags
 from purejax._src.core import ClosedJaxpr, Literal
 from purejax._src.interpreters import partial_eval as pe
+from purejax._src.backends import codegen_simplify
 
 # prim -> fn(eqn, compile_sub) returning a callable on raw NumPy values (for
 # higher-order primitives: pjit, custom calls, control flow)
@@ -78,6 +79,17 @@ def _forward_trivial(eqn, in_avals) -> int | None:
     return None
 
 
+# a + b and b + a are one computation (bit for bit, but for which NaN propagates when
+# both operands are NaN)
+_COMMUTATIVE = frozenset({"add", "add_any", "mul", "eq", "ne", "and", "or", "xor"})
+
+
+def _cse_args(prim, args):
+    if prim.name in _COMMUTATIVE and len(args) == 2:
+        return tuple(sorted(args))
+    return tuple(args)
+
+
 class _Emitter:
     def __init__(self, name: str):
         self.name = name
@@ -108,6 +120,7 @@ def _sanitize(name: str) -> str:
 def compile_jaxpr(closed: ClosedJaxpr, name: str = "jaxpr") -> Callable:
     """A callable taking raw NumPy inputs and returning a list of raw NumPy outputs."""
     jaxpr = pe.dce_jaxpr(closed.jaxpr)
+    jaxpr = codegen_simplify.simplify(jaxpr)  # algebraic peepholes (codegen_simplify.py)
     em = _Emitter(name)
     env: dict = {}       # var -> expression (a local name or a global ref)
     consts_env: dict = {}  # var -> concrete NumPy value (for folding)
@@ -158,7 +171,7 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "jaxpr") -> Callable:
                 continue
         args = [atom(v) for v in eqn.invars]
         try:
-            key = (prim, tuple(args), tuple(sorted(eqn.params.items())))
+            key = (prim, _cse_args(prim, args), tuple(sorted(eqn.params.items())))
             hash(key)
         except TypeError:
             key = None
