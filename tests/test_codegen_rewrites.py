@@ -174,3 +174,20 @@ def test_dot_general_paths(dn, ls, rs, dtype):
     free_r = [ra[d] for d in range(len(rs)) if d not in rc and d not in rb]
     spec = f"{''.join(la)},{''.join(ra)}->{''.join([la[d] for d in lb] + free_l + free_r)}"
     np.testing.assert_allclose(out, np.einsum(spec, a, b), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", REALS)
+@pytest.mark.parametrize("k1, k2", [(3., 2.), (-200., 2.), (0.5, 2.), (3., 0.5), (3., 3.), (-1., -4.)])
+def test_constant_multiplications_merge_only_when_exact(dtype, k1, k2):
+    x = _special(dtype)
+    if np.dtype(dtype).kind == "f":
+        x = np.concatenate([x, np.array([np.finfo(dtype).max, -np.finfo(dtype).max / 3,
+                                         np.finfo(dtype).tiny / 3, np.nan], dtype)])
+    k1, k2 = (np.asarray(k, dtype) for k in (k1, k2))
+    check_same(lambda x: k1 * (k2 * x), x)
+    check_same(lambda x: -(k1 * (-(k2 * x))), x)
+
+
+def test_commuted_duplicates_share_one_product():
+    x = np.array([1.5, -0., np.inf, 3.], np.float32)
+    check_same(lambda x, y: (x * y + y * x, -(x * y) * x + x * -(y * x)), x, x[::-1].copy())

@@ -32,6 +32,9 @@ _BROADCASTING = frozenset({
     "add", "sub", "mul", "div", "max", "min", "add_any", "eq", "ne", "lt", "le", "gt",
     "ge", "select_n"})
 _IDENTITY = frozenset({"stop_gradient"})
+# a + b and b + a are one computation (bit for bit, but for which NaN propagates when
+# both operands are NaN)
+COMMUTATIVE = frozenset({"add", "add_any", "mul", "eq", "ne", "and", "or", "xor"})
 
 
 def _real_or_int(dt) -> bool:
@@ -97,13 +100,39 @@ class _Rewriter:
 
     # --- the pass ----------------------------------------------------------------
     def run(self) -> Jaxpr:
+        seen: dict = {}
         for eqn in self.jaxpr.eqns:
             invars = [self.atom(v) for v in eqn.invars]
+            if self.cse(eqn, invars, seen):
+                continue
             if len(eqn.outvars) != 1 or eqn.primitive.multiple_results or not self.rewrite(eqn, invars):
                 self.eqns.append(JaxprEqn(invars, list(eqn.outvars), eqn.primitive, eqn.params,
                                           eqn.source) if invars != eqn.invars else eqn)
         outvars = [self.atom(v) for v in self.jaxpr.outvars]
         return Jaxpr(self.jaxpr.constvars, self.jaxpr.invars, outvars, self.eqns)
+
+    def cse(self, eqn, invars, seen) -> bool:
+        """Common subexpressions, so that use counts see one product where autodiff
+        wrote both x * y and y * x."""
+        if eqn.primitive.multiple_results or len(eqn.outvars) != 1 or \
+                getattr(eqn.primitive, "effectful", False):
+            return False
+        args = [("lit", id(v)) if type(v) is Literal else v for v in invars]
+        if eqn.primitive.name in COMMUTATIVE and len(args) == 2 and all(
+                type(v) is not Literal for v in invars) and id(args[1]) < id(args[0]):
+            args.reverse()
+        try:
+            key = (eqn.primitive, tuple(args), tuple(sorted(eqn.params.items())))
+            hash(key)
+        except TypeError:
+            return False
+        prev = seen.get(key)
+        if prev is None:
+            seen[key] = eqn.outvars[0]
+            return False
+        self.subst[eqn.outvars[0]] = prev
+        self.changed = True
+        return True
 
     def rewrite(self, eqn, invars) -> bool:
         """Record facts about eqn's output; append a replacement and return True, or
@@ -188,10 +217,14 @@ class _Rewriter:
                 return True
             self.negof[out] = x
             return False
-        if len(invars) != 2 or any(v.aval.shape != out.aval.shape for v in invars):
+        if len(invars) != 2 or any(v.aval.shape not in (out.aval.shape, ()) for v in invars):
             return False
         a, b = invars
         na, nb = self.negof.get(a), self.negof.get(b)
+        # a negated operand keeps its place, so it must not be the one that broadcasts
+        if (na is not None and a.aval.shape != out.aval.shape) or \
+                (nb is not None and b.aval.shape != out.aval.shape):
+            return False
         if name in ("add", "add_any"):
             if na is not None and nb is not None and self.single_use(a) and self.single_use(b):
                 self.emit_neg_of(add_any_p if name == "add_any" else ew.add_p, [na, nb], out)
@@ -230,8 +263,15 @@ class _Rewriter:
                     self.emit_neg_of(ew.mul_p, [n_, other], out)  # (-u) * x == -(u * x)
                     return True
             for i in (0, 1):
-                if scalars[i] is not None:
-                    self.const_mul_note(out, scalars[i], invars[1 - i])
+                k1, y = scalars[i], invars[1 - i]
+                if k1 is None:
+                    continue
+                inner = self.const_mul.get(y)
+                if inner is not None and self.single_use(y) and _merge_exact(k1, inner[0]):
+                    with np.errstate(all="ignore"):
+                        self.emit_mul_const(k1 * inner[0], inner[1], out)  # k1*(k2*x) == (k1*k2)*x
+                    return True
+                self.const_mul_note(out, k1, y)
         return False
 
     def const_mul_note(self, out, k, y):
@@ -284,6 +324,21 @@ class _Rewriter:
         return True
 
 
+def _merge_exact(k1, k2) -> bool:
+    """k1 * (k2 * x) == (k1 * k2) * x for every x: always in wrapping integer
+    arithmetic; for floats when k2 is +-2**m, m >= 0 (so k2 * x only scales, or
+    overflows to an infinity that |k1| >= 1 keeps) and k1 * k2 is exact."""
+    if k1.dtype.kind in "iu":
+        return True
+    if k1.dtype.kind != "f" or not (np.isfinite(k1) and np.isfinite(k2)):
+        return False
+    m, e = np.frexp(abs(k2))
+    if m != 0.5 or e < 1 or abs(k1) < 1:
+        return False
+    with np.errstate(all="ignore"):
+        return bool(np.isfinite(k1 * k2))
+
+
 def _bcast_p():
     from purejax._src.prims.shape import broadcast_in_dim_p
     return broadcast_in_dim_p
@@ -327,7 +382,7 @@ pad_add_p.abstract_eval = lambda x, y, *, shape, **_: ShapedArray(shape, x.dtype
 pad_add_p.jvp = pad_add_p.batch = pad_add_p.transpose = _codegen_only
 
 
-def simplify(jaxpr: Jaxpr, max_rounds: int = 4) -> Jaxpr:
+def simplify(jaxpr: Jaxpr, max_rounds: int = 8) -> Jaxpr:
     """Rewrite until nothing changes (each round re-counts uses after a DCE)."""
     for _ in range(max_rounds):
         rw = _Rewriter(jaxpr)

@@ -79,13 +79,8 @@ def _forward_trivial(eqn, in_avals) -> int | None:
     return None
 
 
-# a + b and b + a are one computation (bit for bit, but for which NaN propagates when
-# both operands are NaN)
-_COMMUTATIVE = frozenset({"add", "add_any", "mul", "eq", "ne", "and", "or", "xor"})
-
-
 def _cse_args(prim, args):
-    if prim.name in _COMMUTATIVE and len(args) == 2:
+    if prim.name in codegen_simplify.COMMUTATIVE and len(args) == 2:
         return tuple(sorted(args))
     return tuple(args)
 
