@@ -191,3 +191,21 @@ def test_constant_multiplications_merge_only_when_exact(dtype, k1, k2):
 def test_commuted_duplicates_share_one_product():
     x = np.array([1.5, -0., np.inf, 3.], np.float32)
     check_same(lambda x, y: (x * y + y * x, -(x * y) * x + x * -(y * x)), x, x[::-1].copy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.bool_])
+def test_inline_emission(dtype):
+    x = np.arange(24).reshape(2, 3, 4).astype(dtype)
+    if np.dtype(dtype).kind == "f":
+        x.flat[3] = -0.
+    conv = [np.float32, np.int32, np.bool_, np.complex64, np.float64]
+
+    def f(x):
+        outs = [lax.slice(x, (0, 1, 0), (2, 3, 4)), lax.slice(x, (1, 0, 1), (2, 3, 4), (1, 2, 2)),
+                x[:, :, 1:], lax.select(x == x[0, 0, 0], x, lax.full_like(x, 1))]
+        outs += [lax.convert_element_type(x, d) for d in conv]
+        if np.dtype(dtype) != np.bool_:
+            outs += [lax.reduce_sum(x, (0, 2)), lax.reduce_sum(x, (0, 1, 2)),
+                     jnp.dot(x[0], x[1].T), jnp.dot(x[0, 0], x[1].T), jnp.dot(x[0].T, x[1])]
+        return outs
+    check_same(f, x)

@@ -23,7 +23,7 @@ from purejax._src.array import Array
 from purejax._src.config import _flags
 from purejax._src.core import ClosedJaxpr, Literal
 from purejax._src.interpreters import partial_eval as pe
-from purejax._src.backends import codegen_simplify
+from purejax._src.backends import codegen_emit, codegen_simplify
 
 # prim -> fn(eqn, compile_sub) returning a callable on raw NumPy values (for
 # higher-order primitives: pjit, custom calls, control flow)
@@ -175,7 +175,11 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "jaxpr") -> Callable:
                 env[v] = n
             continue
         outs = [em.fresh() for _ in eqn.outvars]
-        if lowering is not None:
+        inline = None if lowering is not None or prim.multiple_results else \
+            codegen_emit.emit(eqn, args, em.global_ref)
+        if inline is not None:
+            call = inline
+        elif lowering is not None:
             fn = em.global_ref(lowering(eqn, compile_jaxpr), f"{_sanitize(prim.name)}_")
             call = f"{fn}({', '.join(args)})"
         elif prim.eval_with_arrays:
