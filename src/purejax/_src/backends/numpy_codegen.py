@@ -23,6 +23,7 @@ from purejax._src.array import Array
 from purejax._src.config import _flags
 from purejax._src.core import ClosedJaxpr, Literal
 from purejax._src.interpreters import partial_eval as pe
+from purejax._src.backends import codegen_emit, codegen_simplify
 
 # prim -> fn(eqn, compile_sub) returning a callable on raw NumPy values (for
 # higher-order primitives: pjit, custom calls, control flow)
@@ -78,6 +79,12 @@ def _forward_trivial(eqn, in_avals) -> int | None:
     return None
 
 
+def _cse_args(prim, args):
+    if prim.name in codegen_simplify.COMMUTATIVE and len(args) == 2:
+        return tuple(sorted(args))
+    return tuple(args)
+
+
 class _Emitter:
     def __init__(self, name: str):
         self.name = name
@@ -108,6 +115,7 @@ def _sanitize(name: str) -> str:
 def compile_jaxpr(closed: ClosedJaxpr, name: str = "jaxpr") -> Callable:
     """A callable taking raw NumPy inputs and returning a list of raw NumPy outputs."""
     jaxpr = pe.dce_jaxpr(closed.jaxpr)
+    jaxpr = codegen_simplify.simplify(jaxpr)  # algebraic peepholes (codegen_simplify.py)
     em = _Emitter(name)
     env: dict = {}       # var -> expression (a local name or a global ref)
     consts_env: dict = {}  # var -> concrete NumPy value (for folding)
@@ -158,7 +166,7 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "jaxpr") -> Callable:
                 continue
         args = [atom(v) for v in eqn.invars]
         try:
-            key = (prim, tuple(args), tuple(sorted(eqn.params.items())))
+            key = (prim, _cse_args(prim, args), tuple(sorted(eqn.params.items())))
             hash(key)
         except TypeError:
             key = None
@@ -167,7 +175,11 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "jaxpr") -> Callable:
                 env[v] = n
             continue
         outs = [em.fresh() for _ in eqn.outvars]
-        if lowering is not None:
+        inline = None if lowering is not None or prim.multiple_results else \
+            codegen_emit.emit(eqn, args, em.global_ref)
+        if inline is not None:
+            call = inline
+        elif lowering is not None:
             fn = em.global_ref(lowering(eqn, compile_jaxpr), f"{_sanitize(prim.name)}_")
             call = f"{fn}({', '.join(args)})"
         elif prim.eval_with_arrays:

@@ -1,0 +1,393 @@
+"""Algebraic peephole rewrites that the numpy_codegen backend runs on a Jaxpr (after
+DCE, before emission). Autodiff leaves many operations a hand-written NumPy program
+would not spend a pass on: broadcasts of a constant that are only combined
+elementwise, multiplications by a broadcast 1, chains of negations from transposed
+subtractions, selects between two constants, pads feeding one add.
+
+Every rewrite keeps the value of every element: the NumPy operations that remain are
+exactly rounded (+ - * /, comparisons, select), and the identities used hold in IEEE
+arithmetic (a + (-b) == a - b, k * (-x) == (-k) * x, (-a) * (-b) == a * b, x * 1 == x)
+and in wrapping integer arithmetic. The one thing they can change is the sign bit of a
+NaN result (NumPy's negation flips it; a subtraction propagates the operand's NaN).
+
+The rewritten Jaxpr is only for emission: an elementwise operand may be a rank-0
+Literal where lax would have wanted the full shape, because the NumPy function the
+equation becomes broadcasts it to the same values.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from purejax._src.core import Jaxpr, JaxprEqn, Literal, Primitive, ShapedArray, Var
+from purejax._src.interpreters import partial_eval as pe
+
+# Elementwise primitives whose impl is one exactly rounded NumPy operation: evaluating
+# them on rank-0 values gives bit for bit the element an array evaluation gives.
+_EXACT_ELEMENTWISE = frozenset({
+    "add", "sub", "mul", "div", "neg", "max", "min", "add_any", "eq", "ne", "lt", "le",
+    "gt", "ge", "select_n", "convert_element_type", "abs", "stop_gradient", "copy",
+    "floor", "ceil"})
+# Those whose impl is a NumPy function that broadcasts a rank-0 operand.
+_BROADCASTING = frozenset({
+    "add", "sub", "mul", "div", "max", "min", "add_any", "eq", "ne", "lt", "le", "gt",
+    "ge", "select_n"})
+_IDENTITY = frozenset({"stop_gradient"})
+# a + b and b + a are one computation (bit for bit, but for which NaN propagates when
+# both operands are NaN)
+COMMUTATIVE = frozenset({"add", "add_any", "mul", "eq", "ne", "and", "or", "xor"})
+
+
+def _real_or_int(dt) -> bool:
+    return dt.kind in "fiu"
+
+
+def _signed_real(dt) -> bool:
+    """Dtypes where negation distributes as used below (IEEE floats, wrapping ints)."""
+    return dt.kind in "fi"
+
+
+def _lit(val, like_aval) -> Literal:
+    val = np.asarray(val, dtype=like_aval.dtype)
+    return Literal(val, ShapedArray((), val.dtype, like_aval.weak_type))
+
+
+def _is_value(s, x) -> bool:
+    """s (a rank-0 NumPy value) equals x, and is +0 when x is 0."""
+    return s is not None and bool(s == x) and not (x == 0 and s.dtype.kind == "f" and np.signbit(s))
+
+
+class _Rewriter:
+    def __init__(self, jaxpr: Jaxpr):
+        self.jaxpr = jaxpr
+        self.subst: dict = {}    # Var -> atom it equals
+        self.splat: dict = {}    # Var -> rank-0 value every element equals
+        self.negof: dict = {}    # Var -> atom it is the negation of
+        self.pads: dict = {}     # Var -> the pad equation producing it
+        self.const_mul: dict = {}  # Var -> (k, y) where it is k * y for a constant k
+        self.uses: dict = {}
+        for e in jaxpr.eqns:
+            for v in e.invars:
+                if type(v) is not Literal:
+                    self.uses[v] = self.uses.get(v, 0) + 1
+        for v in jaxpr.outvars:
+            if type(v) is not Literal:
+                self.uses[v] = self.uses.get(v, 0) + 2  # never 'single use'
+        self.eqns: list = []
+        self.changed = False
+
+    # --- helpers ---------------------------------------------------------------
+    def atom(self, v):
+        while type(v) is not Literal and v in self.subst:
+            v = self.subst[v]
+        return v
+
+    def scalar(self, v):
+        """The rank-0 value every element of atom v equals, or None."""
+        if type(v) is Literal:
+            val = v.val
+            val = val._value if hasattr(val, "_value") else val
+            return np.asarray(val, dtype=v.aval.dtype)
+        return self.splat.get(v)
+
+    def single_use(self, v) -> bool:
+        return type(v) is not Literal and self.uses.get(v, 0) == 1
+
+    def emit(self, prim, invars, outvar, params=None):
+        self.eqns.append(JaxprEqn(list(invars), [outvar], prim, dict(params or {})))
+
+    def fresh(self, like: Var) -> Var:
+        return Var(like.aval)
+
+    # --- the pass ----------------------------------------------------------------
+    def run(self) -> Jaxpr:
+        seen: dict = {}
+        for eqn in self.jaxpr.eqns:
+            invars = [self.atom(v) for v in eqn.invars]
+            if self.cse(eqn, invars, seen):
+                continue
+            if len(eqn.outvars) != 1 or eqn.primitive.multiple_results or not self.rewrite(eqn, invars):
+                self.eqns.append(JaxprEqn(invars, list(eqn.outvars), eqn.primitive, eqn.params,
+                                          eqn.source) if invars != eqn.invars else eqn)
+        outvars = [self.atom(v) for v in self.jaxpr.outvars]
+        return Jaxpr(self.jaxpr.constvars, self.jaxpr.invars, outvars, self.eqns)
+
+    def cse(self, eqn, invars, seen) -> bool:
+        """Common subexpressions, so that use counts see one product where autodiff
+        wrote both x * y and y * x."""
+        if eqn.primitive.multiple_results or len(eqn.outvars) != 1 or \
+                getattr(eqn.primitive, "effectful", False):
+            return False
+        args = [("lit", id(v)) if type(v) is Literal else v for v in invars]
+        if eqn.primitive.name in COMMUTATIVE and len(args) == 2 and all(
+                type(v) is not Literal for v in invars) and id(args[1]) < id(args[0]):
+            args.reverse()
+        try:
+            key = (eqn.primitive, tuple(args), tuple(sorted(eqn.params.items())))
+            hash(key)
+        except TypeError:
+            return False
+        prev = seen.get(key)
+        if prev is None:
+            seen[key] = eqn.outvars[0]
+            return False
+        self.subst[eqn.outvars[0]] = prev
+        self.changed = True
+        return True
+
+    def rewrite(self, eqn, invars) -> bool:
+        """Record facts about eqn's output; append a replacement and return True, or
+        return False to keep eqn (with invars substituted)."""
+        name = eqn.primitive.name
+        out = eqn.outvars[0]
+        aval = out.aval
+        if name in _IDENTITY:
+            self.subst[out] = invars[0]
+            self.changed = True
+            return True
+        scalars = [self.scalar(v) for v in invars]
+        if name == "broadcast_in_dim" and scalars[0] is not None:
+            self.splat[out] = scalars[0]
+            return False
+        if name == "pad":
+            self.pads[out] = (eqn, invars)
+        if name not in _EXACT_ELEMENTWISE:
+            return False
+        # all operands constant: fold to a (broadcast) constant
+        if all(s is not None for s in scalars):
+            with np.errstate(all="ignore"):
+                val = np.asarray(eqn.primitive.impl(*scalars, **eqn.params))
+            if val.shape == () and val.dtype == aval.dtype:
+                self.splat[out] = val
+                if aval.shape != ():
+                    self.emit(_bcast_p(), [_lit(val, aval)], out,
+                              dict(shape=aval.shape, broadcast_dimensions=()))
+                    self.changed = True
+                    return True
+            return False
+        if not _real_or_int(aval.dtype):
+            return False
+        if name == "mul":
+            for i in (0, 1):
+                other = invars[1 - i]
+                if (_is_value(scalars[i], 1) and other.aval.shape == aval.shape
+                        and other.aval.dtype == aval.dtype):
+                    self.subst[out] = other  # x * 1 == x
+                    self.changed = True
+                    return True
+        if name == "select_n" and len(invars) == 3 and invars[0].aval.dtype == np.bool_ \
+                and invars[0].aval.shape == aval.shape and aval.dtype != np.bool_:
+            if _is_value(scalars[1], 0) and _is_value(scalars[2], 1):
+                self.emit(_convert_p(), [invars[0]], out,
+                          dict(new_dtype=aval.dtype, weak_type=aval.weak_type))
+                self.changed = True
+                return True
+        if self.fold_neg(name, invars, scalars, out):
+            return True
+        if name in ("add", "add_any") and self.fuse_pads(invars, out):
+            return True
+        # constant operands of a broadcasting op: pass the rank-0 value
+        if name in _BROADCASTING and any(s is not None and type(v) is not Literal and v.aval.shape != ()
+                                         for v, s in zip(invars, scalars)):
+            full = [s is None and v.aval.shape == aval.shape for v, s in zip(invars, scalars)]
+            if any(full):
+                new = [_lit(s, v.aval) if s is not None and type(v) is not Literal else v
+                       for v, s in zip(invars, scalars)]
+                self.emit(eqn.primitive, new, out, eqn.params)
+                self.changed = True
+                return True
+        return False
+
+    # --- negation --------------------------------------------------------------
+    def fold_neg(self, name, invars, scalars, out) -> bool:
+        """Move negations where a neighbouring operation absorbs them."""
+        if not _signed_real(out.aval.dtype):
+            return False
+        from purejax._src.prims import elementwise as ew
+        from purejax._src.interpreters.ad import add_any_p
+        if name == "neg":
+            x = invars[0]
+            if x in self.negof:
+                self.subst[out] = self.negof[x]       # -(-u) == u
+                self.changed = True
+                return True
+            k_x = self.const_mul.get(x)
+            if k_x is not None and self.single_use(x):
+                k, y = k_x                              # -(k*y) == (-k)*y
+                self.emit_mul_const(-k, y, out)
+                return True
+            self.negof[out] = x
+            return False
+        if len(invars) != 2 or any(v.aval.shape not in (out.aval.shape, ()) for v in invars):
+            return False
+        a, b = invars
+        na, nb = self.negof.get(a), self.negof.get(b)
+        # a negated operand keeps its place, so it must not be the one that broadcasts
+        if (na is not None and a.aval.shape != out.aval.shape) or \
+                (nb is not None and b.aval.shape != out.aval.shape):
+            return False
+        if name in ("add", "add_any"):
+            if na is not None and nb is not None and self.single_use(a) and self.single_use(b):
+                self.emit_neg_of(add_any_p if name == "add_any" else ew.add_p, [na, nb], out)
+                return True
+            if nb is not None:
+                self.emit(ew.sub_p, [a, nb], out)      # a + (-w) == a - w
+                self.changed = True
+                return True
+            if na is not None:
+                self.emit(ew.sub_p, [b, na], out)      # (-u) + b == b - u
+                self.changed = True
+                return True
+        elif name == "sub":
+            if na is not None and nb is not None:
+                self.emit(ew.sub_p, [nb, na], out)     # (-u) - (-w) == w - u
+                self.changed = True
+                return True
+            if nb is not None:
+                self.emit(ew.add_p, [a, nb], out)      # a - (-w) == a + w
+                self.changed = True
+                return True
+            if na is not None and self.single_use(a):
+                self.emit_neg_of(ew.add_p, [na, b], out)  # (-u) - b == -(u + b)
+                return True
+        elif name == "mul":
+            if na is not None and nb is not None:
+                self.emit(ew.mul_p, [na, nb], out)     # (-u) * (-w) == u * w
+                self.changed = True
+                return True
+            for n_, k in ((na, scalars[1]), (nb, scalars[0])):
+                if n_ is not None and k is not None:
+                    self.emit_mul_const(-k, n_, out)  # k * (-w) == (-k) * w
+                    return True
+            for n_, v, other in ((na, a, b), (nb, b, a)):
+                if n_ is not None and self.single_use(v):
+                    self.emit_neg_of(ew.mul_p, [n_, other], out)  # (-u) * x == -(u * x)
+                    return True
+            for i in (0, 1):
+                k1, y = scalars[i], invars[1 - i]
+                if k1 is None:
+                    continue
+                inner = self.const_mul.get(y)
+                if inner is not None and self.single_use(y) and _merge_exact(k1, inner[0]):
+                    with np.errstate(all="ignore"):
+                        self.emit_mul_const(k1 * inner[0], inner[1], out)  # k1*(k2*x) == (k1*k2)*x
+                    return True
+                self.const_mul_note(out, k1, y)
+        return False
+
+    def const_mul_note(self, out, k, y):
+        self.const_mul[out] = (k, y)
+
+    def emit_mul_const(self, k, y, out):
+        from purejax._src.prims import elementwise as ew
+        with np.errstate(all="ignore"):
+            k = np.asarray(k, dtype=out.aval.dtype)
+        self.emit(ew.mul_p, [_lit(k, out.aval), y], out)
+        self.const_mul_note(out, k, y)
+        self.changed = True
+
+    def emit_neg_of(self, prim, operands, out):
+        """out = -(prim(*operands)), keeping the negation visible to later users."""
+        from purejax._src.prims import elementwise as ew
+        t = self.fresh(out)
+        self.emit(prim, operands, t)
+        self.emit(ew.neg_p, [t], out)
+        self.negof[out] = t
+        self.uses[t] = 1
+        self.changed = True
+
+    # --- pad + pad + add -------------------------------------------------------
+    def fuse_pads(self, invars, out) -> bool:
+        pa, pb = self.pads.get(invars[0]), self.pads.get(invars[1])
+        if pa is None or pb is None or not (self.single_use(invars[0]) and self.single_use(invars[1])):
+            return False
+        if out.aval.dtype.kind != "f":
+            return False
+        spec = []
+        axis = None
+        for eqn, ins in (pa, pb):
+            if not _is_value(self.scalar(ins[1]), 0):
+                return False
+            config = eqn.params["padding_config"]
+            moved = [d for d, (lo, hi, interior) in enumerate(config) if (lo, hi) != (0, 0) or interior]
+            if len(moved) > 1 or any(lo < 0 or hi < 0 or interior for lo, hi, interior in config):
+                return False
+            if moved:
+                if axis is not None and moved[0] != axis:
+                    return False
+                axis = moved[0]
+            spec.append((ins[0], config))
+        axis = 0 if axis is None else axis
+        (x, cx), (y, cy) = spec
+        self.emit(pad_add_p, [x, y], out,
+                  dict(shape=out.aval.shape, axis=axis, lo_x=cx[axis][0], lo_y=cy[axis][0]))
+        self.changed = True
+        return True
+
+
+def _merge_exact(k1, k2) -> bool:
+    """k1 * (k2 * x) == (k1 * k2) * x for every x: always in wrapping integer
+    arithmetic; for floats when k2 is +-2**m, m >= 0 (so k2 * x only scales, or
+    overflows to an infinity that |k1| >= 1 keeps) and k1 * k2 is exact."""
+    if k1.dtype.kind in "iu":
+        return True
+    if k1.dtype.kind != "f" or not (np.isfinite(k1) and np.isfinite(k2)):
+        return False
+    m, e = np.frexp(abs(k2))
+    if m != 0.5 or e < 1 or abs(k1) < 1:
+        return False
+    with np.errstate(all="ignore"):
+        return bool(np.isfinite(k1 * k2))
+
+
+def _bcast_p():
+    from purejax._src.prims.shape import broadcast_in_dim_p
+    return broadcast_in_dim_p
+
+
+def _convert_p():
+    from purejax._src.prims.shape import convert_element_type_p
+    return convert_element_type_p
+
+
+# --- pad_add: add_any(pad(x, 0), pad(y, 0)), both padded along one axis ---------
+def _pad_add_impl(x, y, *, shape, axis, lo_x, lo_y):
+    """One buffer instead of two padded copies and their sum, with the same values:
+    element-wise it is x + y where both are present, x + 0 or 0 + y where one is,
+    and 0 elsewhere (the `+ 0` turns a -0.0 of x into +0.0, as the sum did)."""
+    out = np.zeros(shape, dtype=np.result_type(x, y))
+
+    def region(lo, n):
+        return (slice(None),) * axis + (slice(lo, lo + n),)
+
+    nx, ny = x.shape[axis], y.shape[axis]
+    out[region(lo_x, nx)] = x
+    out[region(lo_y, ny)] += y
+    # where only x is present: x + 0
+    for lo, hi in ((lo_x, min(lo_x + nx, lo_y)), (max(lo_x, lo_y + ny), lo_x + nx)):
+        if hi > lo:
+            out[region(lo, hi - lo)] += 0
+    return out
+
+
+def _codegen_only(*_, **__):
+    raise NotImplementedError("pad_add only exists inside programs that the numpy_codegen "
+                              "backend emits; it is never traced or transformed")
+
+
+# Created by simplify() only, after every transformation has run: the rule slots other
+# than impl and abstract_eval are never used.
+pad_add_p = Primitive("pad_add")
+pad_add_p.impl = _pad_add_impl
+pad_add_p.abstract_eval = lambda x, y, *, shape, **_: ShapedArray(shape, x.dtype)
+pad_add_p.jvp = pad_add_p.batch = pad_add_p.transpose = _codegen_only
+
+
+def simplify(jaxpr: Jaxpr, max_rounds: int = 8) -> Jaxpr:
+    """Rewrite until nothing changes (each round re-counts uses after a DCE)."""
+    for _ in range(max_rounds):
+        rw = _Rewriter(jaxpr)
+        new = pe.dce_jaxpr(rw.run())
+        if not rw.changed:
+            return new
+        jaxpr = new
+    return jaxpr

@@ -1,0 +1,211 @@
+"""The numpy_codegen backend's rewrites (codegen_simplify.py, emission rules, the
+dot_general fast paths) give bit for bit what the reference interpreter gives.
+
+Each case is built so that one rewrite fires; inputs include signed zeros, infinities
+and (where the rewrite claims exactness for them) NaNs.
+"""
+import numpy as np
+import pytest
+
+import purejax as jax
+import purejax.numpy as jnp
+from purejax import lax
+
+
+def _run(fn, args, backend):
+    prev = jax.config.purejax_jit_backend
+    jax.config.update("purejax_jit_backend", backend)
+    try:
+        return jax.tree_util.tree_leaves(jax.jit(fn)(*args))
+    finally:
+        jax.config.update("purejax_jit_backend", prev)
+
+
+def _bits(x):
+    x = np.asarray(x)
+    if x.dtype.kind == "f":  # NaN sign and payload are not part of the contract
+        x = np.where(np.isnan(x), np.asarray(np.nan, x.dtype), x)
+    return x.dtype, x.shape, np.ascontiguousarray(x).tobytes()
+
+
+def check_same(fn, *args):
+    args = [jnp.asarray(a) for a in args]
+    ref = _run(fn, args, "interpret")
+    out = _run(fn, args, "numpy_codegen")
+    assert len(ref) == len(out)
+    for r, o in zip(ref, out):
+        assert _bits(r) == _bits(o), (np.asarray(r), np.asarray(o))
+        assert jnp.asarray(r).weak_type == jnp.asarray(o).weak_type
+
+
+def _special(dtype, n=12):
+    if np.dtype(dtype).kind == "f":
+        base = [0.0, -0.0, 1.0, -1.5, np.inf, -np.inf, 3.25, -7.0, 1e-30, 2.0, -2.0, 0.5]
+        return np.resize(np.array(base, dtype), n)
+    return np.resize(np.array([0, 1, -1, 5, -7, 3, 2, -2, 9, -9, 4, 6], dtype), n)
+
+
+FLOATS = [np.float32, np.float64]
+REALS = [np.float32, np.float64, np.int32, np.int64]
+
+
+@pytest.mark.parametrize("dtype", REALS)
+def test_constant_broadcast_operands(dtype):
+    def f(x):
+        z = jnp.zeros_like(x)
+        o = lax.full_like(x, 3)
+        return x * o + z, lax.max(x, z), lax.select(x > z, o, x), o * o - o
+    check_same(f, _special(dtype))
+
+
+@pytest.mark.parametrize("dtype", REALS)
+def test_mul_by_one(dtype):
+    check_same(lambda x: (x * jnp.ones_like(x), jnp.ones_like(x) * x, x * 1), _special(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+def test_select_between_zero_and_one(dtype):
+    def f(x):
+        p = x > 0
+        return (lax.select(p, jnp.ones_like(x), jnp.zeros_like(x)),
+                lax.select(p, jnp.zeros_like(x), jnp.ones_like(x)),
+                lax.select(p, jnp.full_like(x, -0.0 if np.dtype(dtype).kind == "f" else 0),
+                           jnp.ones_like(x)))
+    check_same(f, _special(dtype))
+
+
+@pytest.mark.parametrize("dtype", REALS)
+def test_negation_folding(dtype):
+    def f(x, y):
+        a, b = -x, -y
+        return (x + b, a + y, a + b, x - b, a - y, a - b, a * b, a * y, 3 * b, -(2 * x),
+                -(-x), (a * y) + (a * x))
+    x, y = _special(dtype), np.roll(_special(dtype), 3)
+    check_same(f, x, y)
+
+
+def test_negation_folding_int_min_wraps():
+    x = np.array([np.iinfo(np.int32).min, 5, -1], np.int32)
+    check_same(lambda x, y: (x + (-y), (-x) * (-y), 3 * (-x)), x, x[::-1].copy())
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("pads", [((1, 0), (0, 1)), ((0, 0), (0, 2)), ((2, 1), (0, 3)),
+                                  ((3, 0), (0, 3))])
+def test_pad_pad_add(dtype, pads):
+    (lx, hx), (ly, hy) = pads
+    n = 8
+
+    def f(x, y):
+        return lax.pad(x, 0., [(lx, hx, 0)]) + lax.pad(y, 0., [(ly, hy, 0)])
+    x = _special(dtype, n - lx - hx)
+    y = -_special(dtype, n - ly - hy)[::-1].copy()
+    check_same(f, x, y)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_pad_pad_add_2d_and_grad_of_shifted_slices(dtype):
+    x = _special(dtype, 12).reshape(3, 4)
+    check_same(lambda x: lax.pad(x, 0., [(0, 0, 0), (1, 0, 0)]) + lax.pad(x, 0., [(0, 0, 0), (0, 1, 0)]), x)
+    check_same(jax.grad(lambda x: jnp.sum(x[:, 1:] * x[:, :-1])), x)
+
+
+def test_rosenbrock_hvp():
+    def f(x):
+        a, b = x[:-1], x[1:]
+        return jnp.sum(100. * (b - a * a) ** 2 + (1. - a) ** 2)
+    x = np.linspace(-1.5, 1.5, 17).astype(np.float32)
+    v = np.cos(np.arange(17)).astype(np.float32)
+    check_same(lambda x, v: jax.jvp(jax.grad(f), (x,), (v,))[1], x, v)
+
+
+def test_logaddexp_per_example_grads():
+    def loss(w, x, y):
+        z = jnp.dot(x, w)
+        return jnp.logaddexp(0., z) - y * z
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal(5).astype(np.float32)
+    X = rng.standard_normal((7, 5)).astype(np.float32)
+    X[0] = 0.
+    X[1, 0] = -0.
+    y = (rng.random(7) > .5).astype(np.float32)
+    check_same(jax.vmap(jax.grad(loss), in_axes=(None, 0, 0)), w, X, y)
+
+
+def test_relu_max_grad_ties():
+    x = np.array([[-1., 0., -0., 2.], [3., -4., 0., 1.]], np.float32)
+    check_same(jax.grad(lambda x: jnp.sum(jnp.maximum(x, 0.) * x)), x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+def test_scalar_and_weak_operands(dtype):
+    def f(x):
+        s = x[0]
+        return s * jnp.ones(()), s - (-s), x * 1.0, 2 * x, -(-s)
+    check_same(f, _special(dtype))
+
+
+@pytest.mark.parametrize("dn, ls, rs", [
+    ((((), ()), ((0,), (0,))), (4,), (4, 3)),          # batched outer product (vmap of grad)
+    ((((), ()), ((), ())), (2, 3), (4,)),               # plain outer product
+    ((((), ()), ((1,), (0,))), (2, 3), (3, 5)),         # batch dim not leading on lhs
+    ((((), ()), ((0, 2), (1, 0))), (2, 3, 4), (4, 2, 5)),
+    ((((1,), (0,)), ((), ())), (3, 4), (4,)),
+    ((((0,), (0,)), ((), ())), (4, 3), (4, 2)),
+    ((((2,), (1,)), ((0,), (0,))), (2, 3, 4), (2, 4, 5)),
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+def test_dot_general_paths(dn, ls, rs, dtype):
+    rng = np.random.default_rng(1)
+    a = (rng.standard_normal(ls) * 4).astype(dtype)
+    b = (rng.standard_normal(rs) * 4).astype(dtype)
+    if dtype != np.int32:
+        a.flat[0] = -0.
+    check_same(lambda a, b: lax.dot_general(a, b, dn), a, b)
+    # and against an independent einsum
+    out = np.asarray(jax.jit(lambda a, b: lax.dot_general(a, b, dn))(a, b))
+    (lc, rc), (lb, rb) = dn
+    letters = iter("abcdefghij")
+    la = [next(letters) for _ in ls]
+    ra = [next(letters) for _ in rs]
+    for i, j in zip(lc + lb, rc + rb):
+        ra[j] = la[i]
+    free_l = [la[d] for d in range(len(ls)) if d not in lc and d not in lb]
+    free_r = [ra[d] for d in range(len(rs)) if d not in rc and d not in rb]
+    spec = f"{''.join(la)},{''.join(ra)}->{''.join([la[d] for d in lb] + free_l + free_r)}"
+    np.testing.assert_allclose(out, np.einsum(spec, a, b), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", REALS)
+@pytest.mark.parametrize("k1, k2", [(3., 2.), (-200., 2.), (0.5, 2.), (3., 0.5), (3., 3.), (-1., -4.)])
+def test_constant_multiplications_merge_only_when_exact(dtype, k1, k2):
+    x = _special(dtype)
+    if np.dtype(dtype).kind == "f":
+        x = np.concatenate([x, np.array([np.finfo(dtype).max, -np.finfo(dtype).max / 3,
+                                         np.finfo(dtype).tiny / 3, np.nan], dtype)])
+    k1, k2 = (np.asarray(k, dtype) for k in (k1, k2))
+    check_same(lambda x: k1 * (k2 * x), x)
+    check_same(lambda x: -(k1 * (-(k2 * x))), x)
+
+
+def test_commuted_duplicates_share_one_product():
+    x = np.array([1.5, -0., np.inf, 3.], np.float32)
+    check_same(lambda x, y: (x * y + y * x, -(x * y) * x + x * -(y * x)), x, x[::-1].copy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.bool_])
+def test_inline_emission(dtype):
+    x = np.arange(24).reshape(2, 3, 4).astype(dtype)
+    if np.dtype(dtype).kind == "f":
+        x.flat[3] = -0.
+    conv = [np.float32, np.int32, np.bool_, np.complex64, np.float64]
+
+    def f(x):
+        outs = [lax.slice(x, (0, 1, 0), (2, 3, 4)), lax.slice(x, (1, 0, 1), (2, 3, 4), (1, 2, 2)),
+                x[:, :, 1:], lax.select(x == x[0, 0, 0], x, lax.full_like(x, 1))]
+        outs += [lax.convert_element_type(x, d) for d in conv]
+        if np.dtype(dtype) != np.bool_:
+            outs += [lax.reduce_sum(x, (0, 2)), lax.reduce_sum(x, (0, 1, 2)),
+                     jnp.dot(x[0], x[1].T), jnp.dot(x[0, 0], x[1].T), jnp.dot(x[0].T, x[1])]
+        return outs
+    check_same(f, x)
