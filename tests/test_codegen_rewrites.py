@@ -209,3 +209,23 @@ def test_inline_emission(dtype):
                      jnp.dot(x[0], x[1].T), jnp.dot(x[0, 0], x[1].T), jnp.dot(x[0].T, x[1])]
         return outs
     check_same(f, x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+def test_broadcasts_left_to_numpy_match_interpreter(dtype):
+    """broadcast_in_dim feeding an elementwise op becomes a (reshaped) operand that
+    NumPy broadcasts: trailing (bias), leading (softmax max), size-1 and rank-0."""
+    def f(x, b, r, s, one):
+        y = x + b                                  # (4, 5) + bias (5,)
+        z = y - jnp.max(y, axis=1, keepdims=True)  # leading-aligned broadcast
+        w = jnp.where(z > r[:, None], z, r[:, None] * 2)
+        u = w * jnp.broadcast_to(one, (4, 5))      # size-1 operand dimension
+        return u / (s + 1), jnp.broadcast_to(b, (3, 4, 5)) * s
+
+    rng = np.random.default_rng(0)
+    args = (rng.integers(-5, 5, (4, 5)).astype(dtype), rng.integers(-5, 5, (5,)).astype(dtype),
+            rng.integers(-5, 5, (4,)).astype(dtype), dtype(3), rng.integers(1, 3, (4, 1)).astype(dtype))
+    check_same(f, *args)
+    from purejax._src.backends import numpy_codegen
+    src = numpy_codegen.compile_jaxpr(jax.make_jaxpr(lambda x, b: x + b)(args[0], args[1])).source
+    assert "broadcast_in_dim" not in src  # the bias is added by NumPy broadcasting

@@ -64,6 +64,7 @@ class _Rewriter:
         self.negof: dict = {}    # Var -> atom it is the negation of
         self.pads: dict = {}     # Var -> the pad equation producing it
         self.const_mul: dict = {}  # Var -> (k, y) where it is k * y for a constant k
+        self.bcast: dict = {}    # Var -> (operand, keepdims shape) of an order-keeping broadcast
         self.uses: dict = {}
         for e in jaxpr.eqns:
             for v in e.invars:
@@ -148,6 +149,9 @@ class _Rewriter:
         if name == "broadcast_in_dim" and scalars[0] is not None:
             self.splat[out] = scalars[0]
             return False
+        if name == "broadcast_in_dim":
+            self.note_broadcast(eqn, invars, out)
+            return False
         if name == "pad":
             self.pads[out] = (eqn, invars)
         if name not in _EXACT_ELEMENTWISE:
@@ -185,6 +189,8 @@ class _Rewriter:
             return True
         if name in ("add", "add_any") and self.fuse_pads(invars, out):
             return True
+        if name in _BROADCASTING and self.unbroadcast_operands(eqn, invars, out):
+            return True
         # constant operands of a broadcasting op: pass the rank-0 value
         if name in _BROADCASTING and any(s is not None and type(v) is not Literal and v.aval.shape != ()
                                          for v, s in zip(invars, scalars)):
@@ -196,6 +202,50 @@ class _Rewriter:
                 self.changed = True
                 return True
         return False
+
+    # --- broadcasts that NumPy's broadcasting does for free -------------------------
+    def note_broadcast(self, eqn, invars, out):
+        """Remember broadcast_in_dim(x) whose dimensions keep their order: an elementwise
+        consumer can take x reshaped with size-1 axes instead of the materialised
+        array, and NumPy broadcasts it to the same elements (a view, no copy)."""
+        x = invars[0]
+        dims = eqn.params["broadcast_dimensions"]
+        if type(x) is Literal or list(dims) != sorted(dims):
+            return
+        keep = [1] * len(out.aval.shape)
+        for d, size in zip(dims, x.aval.shape):
+            keep[d] = size
+        self.bcast[out] = (x, tuple(keep))
+
+    def unbroadcast_operands(self, eqn, invars, out) -> bool:
+        if not any(type(v) is not Literal and v in self.bcast for v in invars):
+            return False
+        new, shapes = [], []
+        for v in invars:
+            hit = self.bcast.get(v) if type(v) is not Literal else None
+            if hit is None:
+                new.append(v)
+                shapes.append(v.aval.shape)
+                continue
+            x, keep = hit
+            if x.aval.shape != keep[len(keep) - len(x.aval.shape):] or len(keep) == 0:
+                # size-1 axes are needed where a leading-aligned broadcast differs
+                r = self.fresh_like(x, keep)
+                self.emit(_reshape_p(), [x], r, dict(new_sizes=keep, dimensions=None))
+                x = r
+            new.append(x)
+            shapes.append(x.aval.shape)
+        try:
+            if np.broadcast_shapes(*shapes) != out.aval.shape:
+                return False
+        except ValueError:
+            return False
+        self.emit(eqn.primitive, new, out, eqn.params)
+        self.changed = True
+        return True
+
+    def fresh_like(self, x, shape) -> Var:
+        return Var(ShapedArray(tuple(shape), x.aval.dtype, x.aval.weak_type))
 
     # --- negation --------------------------------------------------------------
     def fold_neg(self, name, invars, scalars, out) -> bool:
@@ -342,6 +392,11 @@ def _merge_exact(k1, k2) -> bool:
 def _bcast_p():
     from purejax._src.prims.shape import broadcast_in_dim_p
     return broadcast_in_dim_p
+
+
+def _reshape_p():
+    from purejax._src.prims.shape import reshape_p
+    return reshape_p
 
 
 def _convert_p():
