@@ -36,7 +36,12 @@ def compiled_for(closed: ClosedJaxpr, name: str):
     key = ("compiled", _flags.get("purejax_jit_backend"))
     fn = closed.side.get(key)
     if fn is None:
-        fn = closed.side[key] = _backend().compile_jaxpr(closed, name)
+        backend = _backend()
+        fn = backend.compile_jaxpr(closed, name)
+        if backend.__name__.endswith("numpy_codegen"):
+            from purejax._src.control_flow import inline
+            fn = inline.inline_calls(fn, closed.in_avals)
+        closed.side[key] = fn
     return fn
 
 
