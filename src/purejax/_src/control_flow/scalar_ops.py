@@ -47,7 +47,16 @@ def _rules():
     table[ew.neg_p.impl] = ("neg", None, ew.neg_p)
     table[ew.abs_p.impl] = ("abs", None, ew.abs_p)
     table[ew.integer_pow_p.impl] = ("pow", None, ew.integer_pow_p)
+    # kept as calls; listed so that the types of their results (their operand's) are known
+    for name in _SAME_TYPE_UNOPS:
+        p = getattr(ew, f"{name}_p", None)
+        if p is not None and p.impl is not None and p.impl not in table:
+            table[p.impl] = ("same", None, p)
     return table
+
+
+_SAME_TYPE_UNOPS = ("exp", "exp2", "log", "log1p", "expm1", "tanh", "logistic", "sin", "cos",
+                    "tan", "sqrt", "rsqrt", "cbrt", "floor", "ceil", "sign", "square")
 
 
 def _rule_of(obj):
@@ -219,6 +228,11 @@ def scalarize(fdef: ast.FunctionDef, globs: dict, in_avals=None) -> bool:
         dtype = ts[0][0]
         if dtype not in (_ORDERED if kind == "cmp" else _FLOATS):
             return None
+        n = len(call.args)
+        if not ((kind in ("arith", "cmp") and n == 2) or (kind == "neg" and n == 1)
+                or (kind == "abs" and n == 1 and "abs" not in globs and "abs" not in locals_)
+                or (kind == "pow" and n == 1 and _pow_ok(params_.get("y")))):
+            return None
         args = [scalar_operand(a) for a in call.args]
         if kind == "arith" and len(args) == 2:
             return ast.BinOp(left=args[0], op=op(), right=args[1])
@@ -243,11 +257,15 @@ def scalarize(fdef: ast.FunctionDef, globs: dict, in_avals=None) -> bool:
     return changed
 
 
+def _pow_ok(y) -> bool:
+    # y == 1 is a copy and y == 0 ones_like: both kept as calls
+    return type(y) is int and 2 <= abs(y) <= _MAX_POW or y == -1
+
+
 def _integer_pow(x, y, dtype, globs):
     """integer_pow's repeated squaring (prims/elementwise.py) as products, the same
     multiplications in the same order."""
-    if type(y) is not int or y == 0 or abs(y) > _MAX_POW:
-        return None
+    assert _pow_ok(y)
     base, n, acc = x, abs(y), None
     while n:
         if n & 1:
@@ -256,7 +274,7 @@ def _integer_pow(x, y, dtype, globs):
         if n:
             base = ast.BinOp(left=base, op=ast.Mult(), right=base)
     if y > 0:
-        return acc if type(acc) is not ast.Name else None  # x**1 is a copy: keep the call
+        return acc
     one = f"_one_{dtype.name}"
     globs[one] = np.ones((), dtype)[()]
     return ast.BinOp(left=ast.Name(id=one, ctx=ast.Load()), op=ast.Div(), right=acc)
