@@ -45,16 +45,29 @@ _NESTED_SCOPES = (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDe
 
 
 class _Info:
-    """A generated function, parsed: its def, parameters, locals and free names."""
-    __slots__ = ("fdef", "params", "locals", "stored", "size")
+    """A generated function, parsed: its def, parameters, names and statement count
+    (one walk); `ok` is False when it has a nested scope or more than one return."""
+    __slots__ = ("fdef", "params", "locals", "stored", "names", "size", "ok")
 
     def __init__(self, fdef: ast.FunctionDef):
         self.fdef = fdef
         self.params = [a.arg for a in fdef.args.args]
-        self.stored = {n.id for n in ast.walk(fdef) if type(n) is ast.Name
-                       and type(n.ctx) is not ast.Load}
-        self.locals = set(self.params) | self.stored
-        self.size = sum(isinstance(n, ast.stmt) for n in ast.walk(fdef)) - 1
+        stored, names, size, returns, ok = set(), set(), 0, 0, True
+        for n in ast.walk(fdef):
+            t = type(n)
+            if t is ast.Name:
+                names.add(n.id)
+                if type(n.ctx) is not ast.Load:
+                    stored.add(n.id)
+            elif t is ast.Return:
+                returns += 1
+            elif isinstance(n, _NESTED_SCOPES) and n is not fdef:
+                ok = False
+            if isinstance(n, ast.stmt):
+                size += 1
+        self.stored, self.names, self.size = stored, names, size - 1
+        self.locals = set(self.params) | stored
+        self.ok = ok and returns == 1
 
 
 def _parse(fn) -> _Info | None:
@@ -77,11 +90,10 @@ def _parse(fn) -> _Info | None:
                       and not (a.posonlyargs or a.vararg or a.kwonlyargs or a.kwarg
                                or a.defaults))
             body = fdef.body
-            if (simple and body and type(body[-1]) is ast.Return and body[-1].value is not None
-                    and not any(isinstance(n, _NESTED_SCOPES) for n in ast.walk(fdef)
-                                if n is not fdef)
-                    and sum(type(n) is ast.Return for n in ast.walk(fdef)) == 1):
+            if simple and body and type(body[-1]) is ast.Return and body[-1].value is not None:
                 info = _Info(fdef)
+                if not info.ok:
+                    info = None
     try:
         fn._inline_info = info
     except AttributeError:
@@ -117,21 +129,31 @@ class _Namespace:
         return new
 
 
-class _Rename(ast.NodeTransformer):
-    def __init__(self, mapping: dict):
-        self.mapping = mapping
-
-    def visit_Name(self, node):
-        new = self.mapping.get(node.id)
-        if new is None:
-            return node
-        if isinstance(new, str):
-            return ast.copy_location(ast.Name(id=new, ctx=node.ctx), node)
-        return ast.copy_location(_copy(new), node)  # a parameter bound to an atom
+def _clone(node, mapping=None):
+    """A copy of an AST (faster than copy.deepcopy), with Names renamed by `mapping`
+    (to a name, or to a Constant node for a parameter bound to a constant)."""
+    if type(node) is list:
+        return [_clone(x, mapping) for x in node]
+    if not isinstance(node, ast.AST):
+        return node
+    if type(node) is ast.Name and mapping is not None:
+        new = mapping.get(node.id)
+        if new is not None:
+            if isinstance(new, str):
+                return ast.Name(id=new, ctx=node.ctx)
+            return _clone(new)
+    cls = type(node)
+    out = cls.__new__(cls)
+    for f in node._fields:
+        setattr(out, f, _clone(getattr(node, f, None), mapping))
+    for a in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+        if hasattr(node, a):
+            setattr(out, a, getattr(node, a))
+    return out
 
 
 def _copy(node):
-    return ast.parse(ast.unparse(node), mode="eval").body
+    return _clone(node)
 
 
 def _is_atom(node) -> bool:
@@ -189,7 +211,7 @@ class _Inliner:
         fn, info = got
         # The callee's free names must be its globals or builtins we do not shadow.
         mapping: dict = {}
-        for name in _names(info.fdef) - info.locals:
+        for name in info.names - info.locals:
             if name in fn.__globals__:
                 mapping[name] = self.ns.ref(name, fn.__globals__[name])
             elif hasattr(builtins, name) and name not in self.ns.globs \
@@ -210,8 +232,7 @@ class _Inliner:
             mapping[name] = prefix + name
         self.taken.update(v for v in mapping.values() if isinstance(v, str)
                           and v.startswith(prefix))
-        renamer = _Rename(mapping)
-        body = [renamer.visit(_copy_stmt(s)) for s in info.fdef.body]
+        body = _clone(info.fdef.body, mapping)
         ret = body.pop().value
         out += body
         self.budget -= info.size
@@ -245,10 +266,6 @@ class _Inliner:
             else:
                 res += self.block(new)
         return res
-
-
-def _copy_stmt(stmt):
-    return ast.parse(ast.unparse(stmt)).body[0]
 
 
 def _finish(fdef: ast.FunctionDef, globs: dict) -> Callable:
@@ -327,4 +344,4 @@ def build(source: str, globs: dict, in_avals=None) -> Callable:
 
 
 def _copy_def(fdef):
-    return ast.parse(ast.unparse(fdef)).body[0]
+    return _clone(fdef)

@@ -105,8 +105,23 @@ def _make_while_runner(params, compile_sub):
                         + body_jaxpr.out_avals)
 
 
+def _eager_while_runner(params, compile_sub):
+    """Eager evaluation: a closure around the compiled cond and body (generating an
+    inlined loop would cost more than one eager call saves)."""
+    cond_fn = cf.unguarded(compile_sub(params["cond_jaxpr"], "while_cond"))
+    body_fn = cf.unguarded(compile_sub(params["body_jaxpr"], "while_body"))
+    nc, nb = params["cond_nconsts"], params["body_nconsts"]
+
+    def run_while(*args):
+        cc, bc, carry = args[:nc], args[nc:nc + nb], list(args[nc + nb:])
+        while cond_fn(*cc, *carry)[0]:
+            carry = body_fn(*bc, *carry)
+        return carry
+    return run_while
+
+
 def _while_impl(*args, **params):
-    return cf.run_lowered(_make_while_runner, params, args, params["body_jaxpr"].out_avals)
+    return cf.run_lowered(_eager_while_runner, params, args, params["body_jaxpr"].out_avals)
 
 
 def _while_abstract_eval(*avals, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):

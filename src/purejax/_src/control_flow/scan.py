@@ -202,6 +202,27 @@ def _make_scan_runner(params, compile_sub):
     return inline.build("\n".join(lines) + "\n", globs, closed.in_avals[:nc + ncarry])
 
 
+def _eager_scan_runner(params, compile_sub):
+    """Eager evaluation: a closure around the compiled body (generating an inlined
+    loop would cost more than one eager call saves)."""
+    closed = params["jaxpr"]
+    body = cf.unguarded(compile_sub(closed, "scan_body"))
+    nc, ncarry = params["num_consts"], params["num_carry"]
+    length, reverse = params["length"], params["reverse"]
+    y_avals = closed.out_avals[ncarry:]
+
+    def run_scan(*args):
+        consts, carry, xs = args[:nc], list(args[nc:nc + ncarry]), args[nc + ncarry:]
+        ys = [np.empty((length,) + a.shape, a.dtype) for a in y_avals]
+        for i in (range(length - 1, -1, -1) if reverse else range(length)):
+            out = body(*consts, *carry, *[x[i] for x in xs])
+            carry = out[:ncarry]
+            for y, o in zip(ys, out[ncarry:]):
+                y[i] = o
+        return list(carry) + ys
+    return run_scan
+
+
 def _scan_out_avals(jaxpr, length, num_carry):
     outs = jaxpr.out_avals
     return list(outs[:num_carry]) + [a.update(shape=(length,) + a.shape)
@@ -209,7 +230,7 @@ def _scan_out_avals(jaxpr, length, num_carry):
 
 
 def _scan_impl(*args, **params):
-    return cf.run_lowered(_make_scan_runner, params, args,
+    return cf.run_lowered(_eager_scan_runner, params, args,
                           _scan_out_avals(params["jaxpr"], params["length"],
                                           params["num_carry"]))
 
