@@ -31,12 +31,20 @@ def _backend():
     return numpy_codegen
 
 
-def compiled_for(closed: ClosedJaxpr, name: str):
-    """The backend's callable for `closed`, cached on the ClosedJaxpr itself."""
-    key = ("compiled", _flags.get("purejax_jit_backend"))
+def compiled_for(closed: ClosedJaxpr, name: str, inline: bool = True):
+    """The backend's callable for `closed`, cached on the ClosedJaxpr itself. With
+    `inline`, the numpy_codegen function has its calls inlined and its rank-0
+    arithmetic as operators (control_flow/inline.py): worth it for code run many
+    times, not for eager control flow, which compiles its bodies for each call."""
+    key = ("compiled", _flags.get("purejax_jit_backend"), inline)
     fn = closed.side.get(key)
     if fn is None:
-        fn = closed.side[key] = _backend().compile_jaxpr(closed, name)
+        backend = _backend()
+        fn = backend.compile_jaxpr(closed, name)
+        if inline and backend.__name__.endswith("numpy_codegen"):
+            from purejax._src.control_flow import inline
+            fn = inline.inline_calls(fn, closed.in_avals)
+        closed.side[key] = fn
     return fn
 
 

@@ -519,7 +519,7 @@ def instantiate_ct(ct, aval: ShapedArray):
 def compile_sub(closed: ClosedJaxpr, name: str) -> Callable:
     """The jit backend's callable on raw NumPy values, cached on the ClosedJaxpr."""
     from purejax._src.jit import compiled_for
-    return compiled_for(closed, name)
+    return compiled_for(closed, name, inline=False)
 
 
 def unguarded(fn: Callable) -> Callable:
@@ -554,10 +554,33 @@ def run_lowered(make_runner: Callable, params: dict, args: Sequence,
                 out_avals: Sequence[ShapedArray]) -> list:
     """Evaluate a control-flow primitive eagerly with the same Python loop the code
     generator emits, running its sub-Jaxprs through the jit backend."""
-    runner = make_runner(params, compile_sub)
+    runner = _cached_runner(make_runner, params)
     with np.errstate(all="ignore"):  # as generated code: inf/nan computed silently
         outs = runner(*[raw_value(a) for a in args])
     return wrap_outputs(outs, out_avals)
+
+
+def _cached_runner(make_runner: Callable, params: dict) -> Callable:
+    """make_runner(params, compile_sub), cached on the first sub-Jaxpr in params (the
+    runner is generated code: building it for every eager call would cost more
+    than running it)."""
+    from purejax._src.config import _flags
+    closed = next((v for v in params.values() if type(v) is ClosedJaxpr), None)
+    if closed is None:
+        closed = next((v[0] for v in params.values() if type(v) is tuple and v
+                       and type(v[0]) is ClosedJaxpr), None)
+    try:
+        key = ("runner", make_runner, _flags.get("purejax_jit_backend"),
+               tuple(sorted(params.items())))
+        hash(key)
+    except TypeError:
+        key = None
+    if closed is None or key is None:
+        return make_runner(params, compile_sub)
+    runner = closed.side.get(key)
+    if runner is None:
+        runner = closed.side[key] = make_runner(params, compile_sub)
+    return runner
 
 
 def register_lowering(prim: core.Primitive, make_runner: Callable) -> None:

@@ -19,6 +19,7 @@ from purejax._src.interpreters import ad, batching
 from purejax._src.interpreters import partial_eval as pe
 from purejax._src.interpreters.ad import Zero
 from purejax._src.control_flow import common as cf
+from purejax._src.control_flow import inline
 from purejax._src.prims import elementwise as ew
 from purejax._src.prims import shape as shp
 
@@ -300,13 +301,23 @@ def _cond_batch(args, dims, *, axis_size, branches):
 
 
 def _make_cond_runner(params, compile_sub):
-    fns = [compile_sub(b, f"cond_branch{i}") for i, b in enumerate(params["branches"])]
-    last = len(fns) - 1
-
-    def run_cond(index, *ops):
-        i = int(index)
-        return fns[0 if i < 0 else (last if i > last else i)](*ops)
-    return run_cond
+    """A generated function choosing its branch with if/elif, branches inlined (an
+    index out of range is clamped, as in JAX)."""
+    branches = params["branches"]
+    n_ops = len(branches[0].in_avals)
+    ops = [f"o{i}" for i in range(n_ops)]
+    outs = [f"r{i}" for i in range(len(branches[0].out_avals))]
+    assign = f"{', '.join(outs)}, = " if outs else ""
+    lines = [f"def cond_branches(index, {', '.join(ops)}):", "    i = int(index)"]
+    last = len(branches) - 1
+    for k in range(len(branches)):
+        test = ("if True:" if last == 0 else "if i <= 0:" if k == 0 else
+                "else:" if k == last else f"elif i == {k}:")
+        lines += [f"    {test}", f"        {assign}_branch{k}({', '.join(ops)})"]
+    lines.append(f"    return [{', '.join(outs)}]")
+    return inline.build("\n".join(lines) + "\n", {
+        f"_branch{k}": compile_sub(b, f"cond_branch{k}") for k, b in enumerate(branches)},
+        [None] + list(branches[0].in_avals))
 
 
 cond_p.impl = _cond_impl

@@ -22,6 +22,7 @@ from purejax._src.interpreters import ad, batching
 from purejax._src.interpreters import partial_eval as pe
 from purejax._src.interpreters.ad import Zero
 from purejax._src.control_flow import common as cf
+from purejax._src.control_flow import inline
 from purejax._src.prims import elementwise as ew
 from purejax._src.prims import reductions as red
 from purejax._src.prims import shape as shp
@@ -85,6 +86,28 @@ def _split_while_args(args, cond_nconsts, body_nconsts):
 
 
 def _make_while_runner(params, compile_sub):
+    """A generated function running the loop natively, cond and body inlined."""
+    nc, nb = params["cond_nconsts"], params["body_nconsts"]
+    n = len(params["body_jaxpr"].out_avals)
+    cc, bc, xs = ([f"{p}{i}" for i in range(k)] for p, k in (("c", nc), ("b", nb), ("x", n)))
+    assign = f"{', '.join(xs)}, = " if xs else ""
+    source = (f"def while_loop({', '.join(cc + bc + xs)}):\n"
+              f"    while True:\n"
+              f"        pred, = _cond({', '.join(cc + xs)})\n"
+              f"        if not pred:\n"
+              f"            break\n"
+              f"        {assign}_body({', '.join(bc + xs)})\n"
+              f"    return [{', '.join(xs)}]\n")
+    cond_jaxpr, body_jaxpr = params["cond_jaxpr"], params["body_jaxpr"]
+    return inline.build(source, {"_cond": compile_sub(cond_jaxpr, "while_cond"),
+                                 "_body": compile_sub(body_jaxpr, "while_body")},
+                        cond_jaxpr.in_avals[:nc] + body_jaxpr.in_avals[:nb]
+                        + body_jaxpr.out_avals)
+
+
+def _eager_while_runner(params, compile_sub):
+    """Eager evaluation: a closure around the compiled cond and body (generating an
+    inlined loop would cost more than one eager call saves)."""
     cond_fn = cf.unguarded(compile_sub(params["cond_jaxpr"], "while_cond"))
     body_fn = cf.unguarded(compile_sub(params["body_jaxpr"], "while_body"))
     nc, nb = params["cond_nconsts"], params["body_nconsts"]
@@ -98,7 +121,7 @@ def _make_while_runner(params, compile_sub):
 
 
 def _while_impl(*args, **params):
-    return cf.run_lowered(_make_while_runner, params, args, params["body_jaxpr"].out_avals)
+    return cf.run_lowered(_eager_while_runner, params, args, params["body_jaxpr"].out_avals)
 
 
 def _while_abstract_eval(*avals, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):

@@ -26,6 +26,7 @@ from purejax._src.interpreters import ad, batching
 from purejax._src.interpreters import partial_eval as pe
 from purejax._src.interpreters.ad import UndefinedPrimal, Zero
 from purejax._src.control_flow import common as cf
+from purejax._src.control_flow import inline
 from purejax._src.prims import shape as shp
 
 
@@ -175,6 +176,35 @@ def _split_scan_args(args, num_consts, num_carry):
 
 
 def _make_scan_runner(params, compile_sub):
+    """A generated function running the loop natively with the body inlined; each
+    step writes its outputs into preallocated stacked arrays."""
+    closed = params["jaxpr"]
+    nc, ncarry = params["num_consts"], params["num_carry"]
+    length, reverse = params["length"], params["reverse"]
+    y_avals = closed.out_avals[ncarry:]
+    nx = len(closed.in_avals) - nc - ncarry
+    cs, ks, xs = ([f"{p}{i}" for i in range(k)] for p, k in (("c", nc), ("k", ncarry),
+                                                              ("xs", nx)))
+    ys = [f"y{i}" for i in range(len(y_avals))]
+    stacked = [f"ys{i}" for i in range(len(y_avals))]
+    globs = {"_body": compile_sub(closed, "scan_body"), "_empty": np.empty,
+             "_steps": range(length - 1, -1, -1) if reverse else range(length)}
+    lines = [f"def scan_loop({', '.join(cs + ks + xs)}):"]
+    for i, a in enumerate(y_avals):
+        globs[f"_yshape{i}"], globs[f"_ydtype{i}"] = (length,) + a.shape, a.dtype
+        lines.append(f"    ys{i} = _empty(_yshape{i}, _ydtype{i})")
+    outs = ks + ys
+    assign = f"{', '.join(outs)}, = " if outs else ""
+    lines += ["    for i in _steps:",
+              f"        {assign}_body({', '.join(cs + ks + [x + '[i]' for x in xs])})"]
+    lines += [f"        ys{i}[i] = y{i}" for i in range(len(ys))]
+    lines.append(f"    return [{', '.join(ks + stacked)}]")
+    return inline.build("\n".join(lines) + "\n", globs, closed.in_avals[:nc + ncarry])
+
+
+def _eager_scan_runner(params, compile_sub):
+    """Eager evaluation: a closure around the compiled body (generating an inlined
+    loop would cost more than one eager call saves)."""
     closed = params["jaxpr"]
     body = cf.unguarded(compile_sub(closed, "scan_body"))
     nc, ncarry = params["num_consts"], params["num_carry"]
@@ -200,7 +230,7 @@ def _scan_out_avals(jaxpr, length, num_carry):
 
 
 def _scan_impl(*args, **params):
-    return cf.run_lowered(_make_scan_runner, params, args,
+    return cf.run_lowered(_eager_scan_runner, params, args,
                           _scan_out_avals(params["jaxpr"], params["length"],
                                           params["num_carry"]))
 
