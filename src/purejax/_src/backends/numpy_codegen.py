@@ -208,6 +208,34 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "jaxpr") -> Callable:
     src_lines += ["    " + ln for ln in body]
     src_lines.append(f"    return [{ret}]")
     source = "\n".join(src_lines) + "\n"
+    # Eager control flow retraces its bodies on every call (new closures each time),
+    # so the same source comes back often: compile it once.
+    hit = _code_cache.get(source)
+    if hit is None:
+        hit = _compile_source(source, fname)
+        if len(_code_cache) >= _CODE_CACHE_LIMIT:
+            _code_cache.clear()
+        _code_cache[source] = hit
+    code, filename = hit
+    namespace = dict(em.globals)
+    namespace["__name__"] = "purejax._generated"  # so core's RuntimeWarning filter applies
+    exec(code, namespace)
+    fn = namespace[fname]
+    if _flags.get("purejax_dump_generated_code"):
+        print(f"# purejax generated code: {filename}\n{source}")
+    fn.raw = fn  # control flow lowerings call this (historically without an errstate guard)
+    fn.source = source
+    fn.filename = filename
+    return fn
+
+
+_code_cache: dict = {}
+_CODE_CACHE_LIMIT = 2048
+
+
+def _compile_source(source: str, fname: str):
+    """(code object, filename): the source is written under a real file when possible
+    and registered with linecache, so tracebacks and pdb show it."""
     import hashlib  # lazily: only compilation needs it
     digest = hashlib.sha1(source.encode()).hexdigest()[:10]
     filename = f"<purejax generated {fname} {digest}>"
@@ -222,17 +250,7 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "jaxpr") -> Callable:
         except OSError:
             pass
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    code = compile(source, filename, "exec")
-    namespace = dict(em.globals)
-    namespace["__name__"] = "purejax._generated"  # so core's RuntimeWarning filter applies
-    exec(code, namespace)
-    fn = namespace[fname]
-    if _flags.get("purejax_dump_generated_code"):
-        print(f"# purejax generated code: {filename}\n{source}")
-    fn.raw = fn  # control flow lowerings call this (historically without an errstate guard)
-    fn.source = source
-    fn.filename = filename
-    return fn
+    return compile(source, filename, "exec"), filename
 
 
 def _array_fallback(eqn):
