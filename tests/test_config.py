@@ -27,6 +27,7 @@ DEFAULTS = {
     "jax_numpy_dtype_promotion": "standard",
     "purejax_jit_backend": "numpy_codegen",
     "purejax_dump_generated_code": False,
+    "purejax_float32_math": "exact",
 }
 
 
