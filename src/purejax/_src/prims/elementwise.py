@@ -144,8 +144,8 @@ def _strong_bool(p: Primitive) -> Primitive:
     return p
 
 
-def _transcendental(name, fn, accepted=is_inexact):
-    return unop(name, in_double(fn), accepted)
+def _transcendental(name, fn, accepted=is_inexact, fast=None):
+    return unop(name, in_double(fn, fast), accepted)
 
 
 # ---------------------------------------------------------------------------
@@ -284,7 +284,7 @@ def tanh(x, *, accuracy=None):
 
 
 # --- logistic: 1 / (1 + exp(-x)) saturates cleanly at +-inf in double --------
-logistic_p = unop("logistic", in_double(lambda x: 1 / (1 + np.exp(-x)), fast=True), is_inexact)
+logistic_p = _transcendental("logistic", lambda x: 1 / (1 + np.exp(-x)), fast=True)
 defjvp(logistic_p, lambda g, ans, x: mul(g, mul(ans, sub(_const(ans, 1), ans))), with_ans=True)
 
 
@@ -413,7 +413,7 @@ def sqrt(x, *, accuracy=None):
     return sqrt_p.bind(x)
 
 
-rsqrt_p = _transcendental("rsqrt", lambda x: 1 / np.sqrt(x))
+rsqrt_p = _transcendental("rsqrt", lambda x: 1 / np.sqrt(x), fast=True)
 defjvp(rsqrt_p, lambda g, ans, x: mul(g, mul(_const(x, -0.5), div(ans, x))), with_ans=True)
 
 
