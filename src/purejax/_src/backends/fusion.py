@@ -80,6 +80,10 @@ _UFUNC_OF = {
 }
 
 
+_UINT = {1: (np.uint8, np.int8), 2: (np.uint16, np.int16), 4: (np.uint32, np.int32),
+         8: (np.uint64, np.int64)}
+
+
 def _broadcast_in_dim_p():
     from purejax._src.prims.shape import broadcast_in_dim_p
     return broadcast_in_dim_p
@@ -397,19 +401,28 @@ def _build_kernel(group, used_outside):
                 ufunc, order = True, found[1]
                 impl = found[0]
                 args = [args[i] for i in order]
-        if (prim.name == "select_n" and len(args) == 3 and e.invars[0].aval.dtype == np.bool_
-                and all(dtypes.get(a, getattr(a.aval, "dtype", None)) == dt for a in e.invars[1:])):
-            # np.where(which, case1, case0) as two copies into the output buffer; it
-            # must not share a buffer with an operand (case1 is read after the first copy)
+        case_dts = {dtypes.get(a, a.aval.dtype) for a in e.invars[1:]}
+        if (prim.name == "select_n" and len(e.invars) == 3 and e.invars[0].aval.dtype == np.bool_
+                and case_dts == {dt} and dt.itemsize in _UINT):
+            # np.where(which, case1, case0) as a bitwise select, case0 ^ ((case0 ^ case1) &
+            # -which): the same bits (NaN payloads included), without np.where's
+            # data-dependent branches (several times faster on unpredictable masks)
+            u, m = _UINT[dt.itemsize]
+            bm, bx = take(np.dtype(m)), take(np.dtype(u))  # before the operands are freed
+            release_dead(k, e)
             if is_out:
                 dest = f"p{out_index[v]}"
                 body.append(f"{dest} = f{out_index[v]}[i0:i1]")
             else:
                 s = take(dt)
                 dest = f"b{s}"
-            body.append(f"np.copyto({dest}, {args[1]})")
-            body.append(f"np.copyto({dest}, {args[2]}, where={args[0]})")
-            release_dead(k, e)
+            U = ref(np.dtype(u), "u")
+            body.append(f"np.subtract(0, {args[0]}, dtype={ref(np.dtype(m), 'm')}, out=b{bm})")
+            body.append(f"np.bitwise_xor({args[1]}.view({U}), {args[2]}.view({U}), out=b{bx})")
+            body.append(f"np.bitwise_and(b{bx}, b{bm}.view({U}), out=b{bx})")
+            body.append(f"np.bitwise_xor(b{bx}, {args[1]}.view({U}), out={dest}.view({U}))")
+            for t in (bm, bx):
+                free.setdefault(slot_dtype[t], []).append(t)
             name[v] = dest
             if not is_out:
                 hold(v, [s])
