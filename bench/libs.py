@@ -18,11 +18,16 @@ class Library:
     modules: tuple        # all must be importable for it to count as installed
     dists: tuple          # distributions whose versions are recorded
     import_stmt: str      # what W8 times
+    config: tuple = ()    # (flag, value) pairs set after import: a variant of a library
+                          # (not timed again by W8)
 
 
 LIBRARIES = (
     Library("numpy", ("-",), ("numpy",), ("numpy",), "import numpy"),
     Library("purejax", ("eager", "jit"), ("purejax",), ("purejax",), "import purejax.numpy"),
+    # purejax with NumPy's native float32 transcendentals (docs/benchmarks.md)
+    Library("purejax-fast32", ("eager", "jit"), ("purejax",), ("purejax",), "import purejax.numpy",
+            (("purejax_float32_math", "fast"),)),
     Library("jax", ("eager", "jit"), ("jax", "jaxlib"), ("jax", "jaxlib"), "import jax.numpy"),
     Library("autograd", ("-",), ("autograd",), ("autograd",), "import autograd.numpy"),
     Library("torch", ("eager",), ("torch",), ("torch",), "import torch"),
@@ -56,7 +61,9 @@ class Adapter:
     force a result, and turn it into NumPy arrays for the cross-check."""
 
     def __init__(self, name, threads):
-        self.name = name
+        lib = BY_NAME[name]
+        # a variant ("purejax-fast32") is driven like the library it configures
+        self.name = name = lib.modules[0]
         if name in ("purejax", "jax"):
             if name == "purejax":
                 import purejax as jax
@@ -66,6 +73,8 @@ class Adapter:
                 import jax
                 import jax.numpy as jnp
                 from jax import lax
+            for flag, value in lib.config:
+                jax.config.update(flag, value)
             self.L = _JaxLike(jax, jnp, lax)
             self._block = jax.block_until_ready
         elif name == "torch":

@@ -218,25 +218,26 @@ def console_tables(rows, order):
         group = [r for r in rows if (r["workload"], r["task"]) == key]
         lines.append("")
         lines.append(task_title(*key))
-        lines.append(f"  {'library':16s} {'median':>10s} {'min':>10s} {'max':>10s} {'x NumPy':>8s}"
+        lines.append(f"  {'library':20s} {'median':>10s} {'min':>10s} {'max':>10s} {'x NumPy':>8s}"
                      f" {'first call':>11s}  check")
         for r in group:
             check = r.get("check", "")
             if r["status"] == "not installed":
                 if r["mode"] in ("-", LIB_MODES[r["library"]][0]):
-                    lines.append(f"  {r['library']:16s} {'not installed':>10s}")
+                    lines.append(f"  {r['library']:20s} {'not installed':>10s}")
                 continue
             if cell(r):
-                lines.append(f"  {label(r):16s} {cell(r):>10s}" + (f"  {r.get('error', '')[:90]}" if r["status"] == "error" else ""))
+                lines.append(f"  {label(r):20s} {cell(r):>10s}" + (f"  {r.get('error', '')[:90]}" if r["status"] == "error" else ""))
                 continue
             first = fmt_time(_median(r["first_call_s"])) if r.get("mode") == "jit" and r.get("first_call_s") else "-"
-            lines.append(f"  {label(r):16s} {fmt_time(r['median_s']):>10s} {fmt_time(r['min_s']):>10s}"
+            lines.append(f"  {label(r):20s} {fmt_time(r['median_s']):>10s} {fmt_time(r['min_s']):>10s}"
                          f" {fmt_time(r['max_s']):>10s} {fmt_ratio(r.get('ratio_to_numpy')):>8s}"
                          f" {first:>11s}  {check}")
     return lines
 
 
-COLUMNS = [("numpy", "-"), ("purejax", "eager"), ("purejax", "jit"), ("jax", "eager"),
+COLUMNS = [("numpy", "-"), ("purejax", "eager"), ("purejax", "jit"), ("purejax-fast32", "jit"),
+           ("jax", "eager"),
            ("jax", "jit"), ("autograd", "-"), ("torch", "eager")]
 
 
@@ -404,7 +405,8 @@ def main(argv=None):
             results[lib.name] = res
     if "W8" in args.ids:
         print(f"  [import  ] W8 timing {', '.join(lib.name for lib in present)}", file=sys.stderr)
-        rows.extend(import_time.measure(present, IMPORT_RUNS[args.quick]))
+        rows.extend(import_time.measure([lib for lib in present if not lib.config],
+                                        IMPORT_RUNS[args.quick]))
     for lib in selected:
         if lib not in present:
             for wid, task in order:
@@ -449,7 +451,7 @@ def main(argv=None):
         lines += ["", "Errors:"]
         for r in errors:
             lines.append(f"  {r['workload']} {r['task']} {label(r)}: {r.get('error', '')}")
-            if r["library"] in ("purejax", "numpy") and r.get("traceback"):
+            if (r["library"] == "numpy" or r["library"].startswith("purejax")) and r.get("traceback"):
                 tb = r["traceback"].rstrip().splitlines()
                 lines += ["      " + t for t in (tb if len(tb) <= 16 else ["..."] + tb[-15:])]
 
@@ -500,7 +502,7 @@ def main(argv=None):
             f.write("\n".join(md) + "\n")
     print(f"\nwrote {args.json} ({time.perf_counter() - t_start:.1f} s)", file=sys.stderr)
 
-    purejax_errors = [r for r in errors if r["library"] in ("purejax", "numpy")]
+    purejax_errors = [r for r in errors if r["library"] == "numpy" or r["library"].startswith("purejax")]
     purejax_errors += [r for r in rows if r["library"] == "purejax" and r["status"] == "not installed"]
     if mismatches:
         print("\n!! RESULTS DISAGREE (see the top of the report): "

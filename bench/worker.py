@@ -30,7 +30,7 @@ FIRST_CALL_REPEATS = {False: 3, True: 1}   # fresh jit builds timed, full/quick
 
 
 def run_one(adapter, workload, task, mode, inputs, quick):
-    row = {"workload": workload.ID, "task": task, "library": adapter.name, "mode": mode}
+    row = {"workload": workload.ID, "task": task, "library": adapter.library, "mode": mode}
     try:
         build = lambda: adapter.build(workload, task, inputs, mode)  # noqa: E731
         thunk = build()
@@ -74,6 +74,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     try:
         adapter = Adapter(lib.name, args.threads)
+        adapter.library = lib.name  # the row's name (a variant's, not its base library's)
     except Exception as e:  # noqa: BLE001
         rows.append({"workload": "*", "task": "*", "library": lib.name, "mode": "*",
                      "status": "error", "error": f"import failed: {type(e).__name__}: {e}",

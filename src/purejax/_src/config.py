@@ -127,6 +127,14 @@ _SPECS: dict[str, _FlagSpec] = {
     "purejax_dump_generated_code": _bool_flag(
         "Print the Python source that the numpy_codegen backend generates for each jit "
         "compilation (env PUREJAX_DUMP_GENERATED_CODE=1)."),
+    "purejax_float32_math": _FlagSpec(
+        "exact", *_enum("exact", "fast"),
+        "How float16/float32/complex64 transcendentals (exp, log, tanh, sin, pow, ...) are "
+        "computed: 'exact' (default) evaluates them in float64/complex128 and rounds once, "
+        "matching XLA's (nearly) correctly rounded results digit for digit; 'fast' uses "
+        "NumPy's native single-precision kernels (several times faster, results may differ "
+        "from XLA's in the last bit or few). Read when each operation runs, so it applies "
+        "to eager code and to already-jitted functions alike (env PUREJAX_FLOAT32_MATH)."),
     "jax_numpy_dtype_promotion": _FlagSpec(
         "standard", *_DTYPE_PROMOTION,
         "'standard' uses the promotion lattice; 'strict' forbids implicit promotion "

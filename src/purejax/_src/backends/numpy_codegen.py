@@ -116,6 +116,8 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "jaxpr") -> Callable:
     """A callable taking raw NumPy inputs and returning a list of raw NumPy outputs."""
     jaxpr = pe.dce_jaxpr(closed.jaxpr)
     jaxpr = codegen_simplify.simplify(jaxpr)  # algebraic peepholes (codegen_simplify.py)
+    from purejax._src.backends.fusion import fuse_elementwise  # (imports this module)
+    jaxpr = fuse_elementwise(jaxpr)  # big elementwise chains -> blocked kernels
     em = _Emitter(name)
     env: dict = {}       # var -> expression (a local name or a global ref)
     consts_env: dict = {}  # var -> concrete NumPy value (for folding)

@@ -16,6 +16,7 @@ import enum
 import numpy as np
 
 from purejax._src import core, dtypes
+from purejax._src.config import _flags as _config_flags
 from purejax._src import tree_util as tu
 from purejax._src.array import Array
 from purejax._src.core import Primitive, ShapedArray
@@ -53,17 +54,27 @@ _WIDER = {np.dtype(np.float16): np.dtype(np.float64), np.dtype(np.float32): np.d
           np.dtype(np.complex64): np.dtype(np.complex128)}
 
 
-def in_double(fn):
+def in_double(fn, fast=None):
     """An impl evaluating `fn` in float64/complex128 and rounding once to the operand's
     precision: XLA's float32 results are (close to) correctly rounded, NumPy's float32
-    SIMD kernels are not. The result keeps its kind (abs of complex64 gives float32)."""
+    SIMD kernels are not. The result keeps its kind (abs of complex64 gives float32).
+
+    With the flag purejax_float32_math = "fast" (read on every call, so eager and
+    already-jitted code follow it alike), `fn` runs natively in the operand's precision
+    instead, when `fast` allows it: by default for NumPy ufuncs, the kernels NumPy users
+    get; kernels written for float64 (the special functions) stay in double.
+
+    The impl carries `wide_ufunc` (the unary ufunc evaluated in double, else None) and
+    `fast_ok`, for backends that evaluate it into preallocated buffers."""
 
     unary_ufunc = isinstance(fn, np.ufunc) and fn.nin == 1
+    fast_ok = isinstance(fn, np.ufunc) if fast is None else fast
+    flags = _config_flags
 
     def impl(*args, **params):
         narrow = args[0].dtype
         wide = _WIDER.get(narrow)
-        if wide is None:
+        if wide is None or (fast_ok and flags["purejax_float32_math"] == "fast"):
             return fn(*args, **params)
         if unary_ufunc and not params and narrow.kind == "f":
             out = fn(args[0], dtype=wide)  # computed in double, one call
@@ -74,6 +85,8 @@ def in_double(fn):
         return out.astype(target)
 
     impl.__name__ = getattr(fn, "__name__", "impl")
+    impl.wide_ufunc = fn if unary_ufunc else None
+    impl.fast_ok = fast_ok
     return impl
 
 
@@ -131,8 +144,8 @@ def _strong_bool(p: Primitive) -> Primitive:
     return p
 
 
-def _transcendental(name, fn, accepted=is_inexact):
-    return unop(name, in_double(fn), accepted)
+def _transcendental(name, fn, accepted=is_inexact, fast=None):
+    return unop(name, in_double(fn, fast), accepted)
 
 
 # ---------------------------------------------------------------------------
@@ -271,7 +284,7 @@ def tanh(x, *, accuracy=None):
 
 
 # --- logistic: 1 / (1 + exp(-x)) saturates cleanly at +-inf in double --------
-logistic_p = _transcendental("logistic", lambda x: 1 / (1 + np.exp(-x)))
+logistic_p = _transcendental("logistic", lambda x: 1 / (1 + np.exp(-x)), fast=True)
 defjvp(logistic_p, lambda g, ans, x: mul(g, mul(ans, sub(_const(ans, 1), ans))), with_ans=True)
 
 
@@ -338,7 +351,7 @@ def _atan2_kernel(x, y):
     return np.arctan2(x, y)
 
 
-atan2_p = binop("atan2", in_double(_atan2_kernel), is_inexact)
+atan2_p = binop("atan2", in_double(_atan2_kernel, fast=True), is_inexact)
 defjvp(atan2_p,
        lambda g, x, y: mul(g, div(y, add(square(x), square(y)))),
        lambda g, x, y: mul(g, div(neg(x), add(square(x), square(y)))))
@@ -400,7 +413,7 @@ def sqrt(x, *, accuracy=None):
     return sqrt_p.bind(x)
 
 
-rsqrt_p = _transcendental("rsqrt", lambda x: 1 / np.sqrt(x))
+rsqrt_p = _transcendental("rsqrt", lambda x: 1 / np.sqrt(x), fast=True)
 defjvp(rsqrt_p, lambda g, ans, x: mul(g, mul(_const(x, -0.5), div(ans, x))), with_ans=True)
 
 
