@@ -320,6 +320,11 @@ def inline_calls(fn: Callable, in_avals=None) -> Callable:
     """`fn` (a generated function) with the generated functions it calls inlined and
     its rank-0 arithmetic as operators (see scalar_ops; `in_avals` types its
     parameters); `fn` itself when nothing changes."""
+    # Parsing a large program costs more than running it many times: look first.
+    calls_generated = any(v is not fn and callable(v) and getattr(v, "source", None) is not None
+                          for v in fn.__globals__.values())
+    if not calls_generated and not (in_avals is None or scalar_ops.worth_trying(fn, in_avals)):
+        return fn
     info = _parse(fn)
     if info is None:
         return fn

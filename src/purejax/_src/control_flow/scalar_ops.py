@@ -187,6 +187,12 @@ class _Types:
         return ts[0] if dtype in _FLOATS else None
 
 
+def worth_trying(fn, in_avals) -> bool:
+    """Whether `fn` can have rank-0 operations to rewrite: their types start from
+    rank-0 inputs (constant-only operations were folded when generating `fn`)."""
+    return any(a.shape == () and a.dtype in _ORDERED for a in in_avals)
+
+
 def scalarize(fdef: ast.FunctionDef, globs: dict, in_avals=None) -> bool:
     """Rewrite fdef in place (globs gains the scalar constants); whether anything changed."""
     types = _Types(fdef, globs, in_avals)
