@@ -29,7 +29,6 @@ import itertools
 
 import numpy as np
 
-from purejax._src import core
 from purejax._src.config import _flags
 from purejax._src.core import Jaxpr, JaxprEqn, Literal, Primitive, ShapedArray
 from purejax._src.backends.numpy_codegen import register_lowering
@@ -443,7 +442,7 @@ def _build_kernel(group, used_outside):
                 fn = ref(wide, prim.name)
                 w = take(np.dtype(np.float64))
                 # in_double's two ways (read per call: the flag may change between calls)
-                body.append(f"if fast:" if impl.fast_ok else "if False:")
+                body.append("if fast:" if impl.fast_ok else "if False:")
                 body.append(f"    {fn}({args[0]}, out={dest})")
                 body.append("else:")
                 body.append(f"    {fn}({args[0]}, dtype=np.float64, out=b{w})")
