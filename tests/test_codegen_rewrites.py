@@ -229,3 +229,34 @@ def test_broadcasts_left_to_numpy_match_interpreter(dtype):
     from purejax._src.backends import numpy_codegen
     src = numpy_codegen.compile_jaxpr(jax.make_jaxpr(lambda x, b: x + b)(args[0], args[1])).source
     assert "broadcast_in_dim" not in src  # the bias is added by NumPy broadcasting
+
+
+def _source(fn, *args):
+    from purejax._src.backends import numpy_codegen
+    closed = jax.make_jaxpr(fn)(*[jnp.asarray(a) for a in args])
+    return numpy_codegen.compile_jaxpr(closed, "f").source
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("op", ["max", "min", "max_rev"])
+def test_max_min_zero_derivative_is_step(dtype, op):
+    fns = {"max": lambda x: jnp.maximum(x, 0.), "min": lambda x: jnp.minimum(x, 0.),
+           "max_rev": lambda x: jnp.maximum(-0., x)}
+    act = fns[op]
+    x = np.concatenate([_special(dtype), np.array([np.nan, -np.nan, 0., -0.], dtype)])
+    g = np.cos(np.arange(x.size)).astype(dtype)
+
+    def f(x, g):
+        y, vjp = jax.vjp(act, x)
+        return y, vjp(g)[0], jax.jvp(act, (x,), (g,))[1]
+    check_same(f, x, g)
+    check_same(jax.grad(lambda x: jnp.sum(act(x))), x)
+    check_same(lambda x: jax.jvp(act, (x,), (jnp.ones_like(x),))[1], x)  # the step itself
+    assert "_step" in _source(f, x, g)
+
+
+def test_max_nonzero_constant_derivative_not_step():
+    x = np.array([0., 1., 2., -1., np.nan], np.float32)
+    f = jax.grad(lambda x: jnp.sum(jnp.maximum(x, 1.)))
+    check_same(f, x)
+    assert "_step" not in _source(f, x)
