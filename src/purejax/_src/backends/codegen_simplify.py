@@ -470,21 +470,30 @@ def _convert_p():
 
 # --- pad_add: add_any(pad(x, 0), pad(y, 0)), both padded along one axis ---------
 def _pad_add_impl(x, y, *, shape, axis, lo_x, lo_y):
-    """One buffer instead of two padded copies and their sum, with the same values:
-    element-wise it is x + y where both are present, x + 0 or 0 + y where one is,
-    and 0 elsewhere (the `+ 0` turns a -0.0 of x into +0.0, as the sum did)."""
-    out = np.zeros(shape, dtype=np.result_type(x, y))
-
-    def region(lo, n):
-        return (slice(None),) * axis + (slice(lo, lo + n),)
-
+    """One pass into one buffer instead of two padded copies and their sum, with the
+    same values: element-wise x + y where both are present, x + 0 or 0 + y where one
+    is (the `+ 0` turns a -0.0 into +0.0, as the sum did), and +0 elsewhere."""
+    dt = np.result_type(x, y)
+    out = np.empty(shape, dtype=dt)
+    zero = dt.type(0)
+    n = shape[axis]
     nx, ny = x.shape[axis], y.shape[axis]
-    out[region(lo_x, nx)] = x
-    out[region(lo_y, ny)] += y
-    # where only x is present: x + 0
-    for lo, hi in ((lo_x, min(lo_x + nx, lo_y)), (max(lo_x, lo_y + ny), lo_x + nx)):
-        if hi > lo:
-            out[region(lo, hi - lo)] += 0
+    cuts = sorted({min(max(c, 0), n) for c in (0, n, lo_x, lo_x + nx, lo_y, lo_y + ny)})
+
+    def part(a, lo, hi):
+        return a[(slice(None),) * axis + (slice(lo, hi),)]
+    for lo, hi in zip(cuts, cuts[1:]):
+        in_x = lo_x <= lo and hi <= lo_x + nx
+        in_y = lo_y <= lo and hi <= lo_y + ny
+        o = part(out, lo, hi)
+        if in_x and in_y:
+            np.add(part(x, lo - lo_x, hi - lo_x), part(y, lo - lo_y, hi - lo_y), out=o)
+        elif in_x:
+            np.add(part(x, lo - lo_x, hi - lo_x), zero, out=o)
+        elif in_y:
+            np.add(zero, part(y, lo - lo_y, hi - lo_y), out=o)
+        else:
+            o[...] = zero
     return out
 
 
