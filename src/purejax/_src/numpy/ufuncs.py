@@ -15,6 +15,7 @@ import numpy as np
 
 from purejax._src import core, dtypes
 from purejax._src import lax
+from purejax._src.array import Array
 from purejax._src.numpy import util
 from purejax._src.numpy.util import (check_arraylike, lax_const, promote_args,
                                      promote_args_inexact, promote_args_numeric,
@@ -31,6 +32,8 @@ def _lax(*names: str):
 
 
 def _dtype(x):
+    if type(x) is Array:
+        return x._value.dtype
     return core.get_aval(x).dtype
 
 
@@ -39,7 +42,9 @@ def _is_int(x) -> bool:
 
 
 def _is_bool(x) -> bool:
-    return _dtype(x) == np.bool_
+    # kind "b" is exactly np.bool_, and reading it is cheaper than `== np.bool_`
+    # (which converts the type to a dtype on every call): add/multiply ask this each time.
+    return _dtype(x).kind == "b"
 
 
 def _is_complex(x) -> bool:
