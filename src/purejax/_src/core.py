@@ -311,12 +311,13 @@ class EvalTrace(Trace):
         vals = []
         sig = []
         for x in args:
-            t = type(x)
-            if t is _Array:
+            if type(x) is _Array:
                 v = x._value
                 vals.append(v)
                 sig.append((v.shape, v.dtype, x.weak_type))
-            elif isinstance(x, Tracer):
+                continue
+            t = type(x)
+            if isinstance(x, Tracer):
                 _raise_escaped(x)
             else:
                 if t is np.ndarray or isinstance(x, np.generic):
@@ -330,7 +331,13 @@ class EvalTrace(Trace):
                     w = dtypes.is_weakly_typed(x)
                 vals.append(v)
                 sig.append((v.shape, v.dtype, w))
-        out_avals = _eval_signature(prim, sig, params)
+        # The cache hit of _eval_signature, inlined: this runs for every eager operation.
+        try:
+            out_avals = prim.eval_cache.get((tuple(sig), tuple(params.items()) if params else ()))
+        except TypeError:  # an unhashable parameter
+            out_avals = None
+        if out_avals is None:
+            out_avals = _eval_signature(prim, sig, params)
         out = prim.impl(*vals, **params)
         if _debug_flags["jax_debug_nans"] or _debug_flags["jax_debug_infs"]:
             _check_nonfinite(prim, vals, out, params)

@@ -22,11 +22,18 @@ from purejax._src.numpy.util import (check_arraylike, lax_const, promote_args,
                                      promote_dtypes_numeric, where as _where)
 
 
+_LAX_FNS: dict = {}  # names -> the lax function found (looked up on every jnp call)
+
+
 def _lax(*names: str):
     """The first lax function among `names` that exists (JAX has aliases)."""
+    fn = _LAX_FNS.get(names)
+    if fn is not None:
+        return fn
     for name in names:
         fn = getattr(lax, name, None)
         if fn is not None:
+            _LAX_FNS[names] = fn
             return fn
     raise NotImplementedError(f"lax.{names[0]} is not implemented yet in purejax")
 
