@@ -568,22 +568,23 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence, *args) -> list:
     for v, x in zip_checked(jaxpr.invars, args):
         env[v] = x
 
-    def read(v):
-        return v.val if type(v) is Literal else env[v]
-
     for eqn in jaxpr.eqns:
+        # (the reads are inlined: eager vmap/grad interpret small Jaxprs per operation)
+        invals = [v.val if type(v) is Literal else env[v] for v in eqn.invars]
         try:
-            outs = eqn.primitive.bind(*map(read, eqn.invars), **eqn.params)
+            outs = eqn.primitive.bind(*invals, **eqn.params)
         except FloatingPointError as e:
             if eqn.source and "traced at" not in str(e):
                 raise FloatingPointError(f"{e}\n  The equation `{eqn}` was traced at "
                                          f"{eqn.source}.") from None
             raise
-        if not eqn.primitive.multiple_results:
-            outs = (outs,)
-        for v, x in zip_checked(eqn.outvars, outs):
-            env[v] = x
-    return [read(v) for v in jaxpr.outvars]
+        if eqn.primitive.multiple_results:
+            for v, x in zip_checked(eqn.outvars, outs):
+                env[v] = x
+        else:
+            (v,) = eqn.outvars
+            env[v] = outs
+    return [v.val if type(v) is Literal else env[v] for v in jaxpr.outvars]
 
 
 def jaxpr_as_fun(closed: ClosedJaxpr) -> Callable:
