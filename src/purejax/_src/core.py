@@ -311,12 +311,13 @@ class EvalTrace(Trace):
         vals = []
         sig = []
         for x in args:
-            t = type(x)
-            if t is _Array:
+            if type(x) is _Array:
                 v = x._value
                 vals.append(v)
                 sig.append((v.shape, v.dtype, x.weak_type))
-            elif isinstance(x, Tracer):
+                continue
+            t = type(x)
+            if isinstance(x, Tracer):
                 _raise_escaped(x)
             else:
                 if t is np.ndarray or isinstance(x, np.generic):
@@ -330,7 +331,13 @@ class EvalTrace(Trace):
                     w = dtypes.is_weakly_typed(x)
                 vals.append(v)
                 sig.append((v.shape, v.dtype, w))
-        out_avals = _eval_signature(prim, sig, params)
+        # The cache hit of _eval_signature, inlined: this runs for every eager operation.
+        try:
+            out_avals = prim.eval_cache.get((tuple(sig), tuple(params.items()) if params else ()))
+        except TypeError:  # an unhashable parameter
+            out_avals = None
+        if out_avals is None:
+            out_avals = _eval_signature(prim, sig, params)
         out = prim.impl(*vals, **params)
         if _debug_flags["jax_debug_nans"] or _debug_flags["jax_debug_infs"]:
             _check_nonfinite(prim, vals, out, params)
@@ -561,22 +568,23 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence, *args) -> list:
     for v, x in zip_checked(jaxpr.invars, args):
         env[v] = x
 
-    def read(v):
-        return v.val if type(v) is Literal else env[v]
-
     for eqn in jaxpr.eqns:
+        # (the reads are inlined: eager vmap/grad interpret small Jaxprs per operation)
+        invals = [v.val if type(v) is Literal else env[v] for v in eqn.invars]
         try:
-            outs = eqn.primitive.bind(*map(read, eqn.invars), **eqn.params)
+            outs = eqn.primitive.bind(*invals, **eqn.params)
         except FloatingPointError as e:
             if eqn.source and "traced at" not in str(e):
                 raise FloatingPointError(f"{e}\n  The equation `{eqn}` was traced at "
                                          f"{eqn.source}.") from None
             raise
-        if not eqn.primitive.multiple_results:
-            outs = (outs,)
-        for v, x in zip_checked(eqn.outvars, outs):
-            env[v] = x
-    return [read(v) for v in jaxpr.outvars]
+        if eqn.primitive.multiple_results:
+            for v, x in zip_checked(eqn.outvars, outs):
+                env[v] = x
+        else:
+            (v,) = eqn.outvars
+            env[v] = outs
+    return [v.val if type(v) is Literal else env[v] for v in jaxpr.outvars]
 
 
 def jaxpr_as_fun(closed: ClosedJaxpr) -> Callable:

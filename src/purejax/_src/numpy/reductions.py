@@ -98,6 +98,12 @@ def _reduction(a, name: str, reducer: str, binop: Callable, init_val, *,
                upcast_f16_for_computation: bool = False, axis=None, dtype=None, out=None,
                keepdims: bool = False, initial=None, where_=None,
                promote_integers: bool = False):
+    if (dtype is None and out is None and initial is None and where_ is None and not keepdims
+            and (preproc is None or preproc is _cast_to_numeric)
+            and (type(a) is Array or isinstance(a, core.Tracer))):
+        fast = _fast_reduction(a, reducer, has_identity, axis)
+        if fast is not None:
+            return fast
     if out is not None:
         raise NotImplementedError(f"The 'out' argument to jnp.{name} is not supported.")
     check_arraylike(name, a)
@@ -141,6 +147,36 @@ def _reduction(a, name: str, reducer: str, binop: Callable, init_val, *,
     if keepdims:
         result = expand_dims_lax(result, dims)
     return lax.convert_element_type(result, result_dtype)
+
+
+# Float and complex dtypes that are canonical (per x64 mode) and need no float16
+# upcast: reducing them keeps the dtype, so the general path's promotions are no-ops.
+_FAST_REDUCE_DTYPES = {
+    False: frozenset(map(np.dtype, ("float32", "complex64"))),
+    True: frozenset(map(np.dtype, ("float32", "float64", "complex64", "complex128"))),
+}
+
+
+def _fast_reduction(a, reducer: str, has_identity: bool, axis):
+    """`_reduction` for its most common call: a float/complex Array or tracer, axis None
+    or an int, and no dtype, initial, where, keepdims or out. It is what the general
+    path amounts to there (the weak type dropped, then the lax reduction), without its
+    checks that cannot fail. None when the call is not of that kind."""
+    aval = a.aval
+    if aval.dtype not in _FAST_REDUCE_DTYPES[dtypes.x64_enabled()]:
+        return None
+    shape = aval.shape
+    if axis is None:
+        dims = tuple(range(len(shape)))
+    elif type(axis) is int:
+        dims = (canonicalize_axis(axis, len(shape)),)
+    else:
+        return None
+    if not has_identity and 0 in shape:
+        return None  # the general path raises the right error (or reduces no empty axis)
+    if aval.weak_type:
+        a = lax.convert_element_type(a, aval.dtype)
+    return _lax(reducer)(a, dims) if dims else a
 
 
 def _or(x, y):

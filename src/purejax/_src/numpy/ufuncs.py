@@ -15,22 +15,32 @@ import numpy as np
 
 from purejax._src import core, dtypes
 from purejax._src import lax
+from purejax._src.array import Array
 from purejax._src.numpy import util
 from purejax._src.numpy.util import (check_arraylike, lax_const, promote_args,
                                      promote_args_inexact, promote_args_numeric,
                                      promote_dtypes_numeric, where as _where)
 
 
+_LAX_FNS: dict = {}  # names -> the lax function found (looked up on every jnp call)
+
+
 def _lax(*names: str):
     """The first lax function among `names` that exists (JAX has aliases)."""
+    fn = _LAX_FNS.get(names)
+    if fn is not None:
+        return fn
     for name in names:
         fn = getattr(lax, name, None)
         if fn is not None:
+            _LAX_FNS[names] = fn
             return fn
     raise NotImplementedError(f"lax.{names[0]} is not implemented yet in purejax")
 
 
 def _dtype(x):
+    if type(x) is Array:
+        return x._value.dtype
     return core.get_aval(x).dtype
 
 
@@ -39,7 +49,9 @@ def _is_int(x) -> bool:
 
 
 def _is_bool(x) -> bool:
-    return _dtype(x) == np.bool_
+    # kind "b" is exactly np.bool_, and reading it is cheaper than `== np.bool_`
+    # (which converts the type to a dtype on every call): add/multiply ask this each time.
+    return _dtype(x).kind == "b"
 
 
 def _is_complex(x) -> bool:

@@ -14,6 +14,7 @@ helpers below, so that a jnp function behaves as JAX's does:
 """
 from __future__ import annotations
 
+import math
 import operator
 import warnings
 from typing import Any, Sequence
@@ -98,6 +99,9 @@ def convert(x: Any, dtype: np.dtype, weak_type: bool = False):
     no convert_element_type of a constant is ever staged (JAX folds those too)."""
     if isinstance(x, Tracer):
         return lax.convert_element_type(x, dtype, weak_type)
+    t = type(x)
+    if t is float or t is int:
+        return _scalar_const(x, dtype, weak_type)
     if dtypes.is_python_scalar(x):
         if isinstance(x, int) and not isinstance(x, bool):
             # As JAX: a Python int that does not fit the target integer type wraps.
@@ -112,6 +116,37 @@ def convert(x: Any, dtype: np.dtype, weak_type: bool = False):
         return Array(np.asarray(impl(x._value, new_dtype=dtype, weak_type=weak_type)),
                      weak_type)
     return lax.convert_element_type(x, dtype, weak_type)
+
+
+# Converted Python int/float constants, keyed by (type, value, dtype, weak_type, sign).
+# Eager code such as `x * 0.01` converts the same scalar on every call; Arrays are
+# immutable, so one Array can serve every use. The sign bit is part of the key
+# because -0.0 == 0.0 (with one hash) yet they are different constants; NaN never
+# equals itself, so it would only fill the cache: it is converted every time.
+_SCALAR_CONSTS: dict = {}
+_SCALAR_CONSTS_LIMIT = 1024
+
+
+def _scalar_const(x, dtype, weak_type: bool) -> Array:
+    if x != x:  # NaN
+        return Array(np.asarray(x, dtype=dtype), weak_type)
+    key = (type(x), x, dtype, weak_type, x == 0 and math.copysign(1.0, x) < 0)
+    try:
+        return _SCALAR_CONSTS[key]
+    except (KeyError, TypeError):  # TypeError: an unhashable dtype-like
+        pass
+    if type(x) is int:
+        # As JAX: a Python int that does not fit the target integer type wraps.
+        out = Array(np.asarray(x).astype(dtype), weak_type)
+    else:
+        out = Array(np.asarray(x, dtype=dtype), weak_type)
+    try:
+        if len(_SCALAR_CONSTS) >= _SCALAR_CONSTS_LIMIT:
+            _SCALAR_CONSTS.clear()
+        _SCALAR_CONSTS[key] = out
+    except TypeError:
+        pass
+    return out
 
 
 def asarray_lax(x: Any):
