@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import hashlib
 import itertools
 import linecache
 import os
@@ -272,6 +271,7 @@ def _finish(fdef: ast.FunctionDef, globs: dict) -> Callable:
     ast.fix_missing_locations(fdef)
     source = ast.unparse(fdef) + "\n"
     name = fdef.name
+    import hashlib  # lazily: `import purejax` should not pay for it
     digest = hashlib.sha1(source.encode()).hexdigest()[:10]
     filename = f"<purejax generated {name} {digest}>"
     d = _dump_dir()
