@@ -26,8 +26,6 @@ from __future__ import annotations
 import ast
 import builtins
 import itertools
-import linecache
-import os
 import types
 from typing import Callable
 
@@ -271,23 +269,11 @@ def _finish(fdef: ast.FunctionDef, globs: dict) -> Callable:
     ast.fix_missing_locations(fdef)
     source = ast.unparse(fdef) + "\n"
     name = fdef.name
-    import hashlib  # lazily: `import purejax` should not pay for it
-    digest = hashlib.sha1(source.encode()).hexdigest()[:10]
-    filename = f"<purejax generated {name} {digest}>"
-    d = _dump_dir()
-    if d is not None:
-        path = os.path.join(d, f"{name}_{digest}.py")
-        try:
-            if not os.path.exists(path):
-                with open(path, "w") as f:
-                    f.write(source)
-            filename = path
-        except OSError:
-            pass
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    from purejax._src.backends.numpy_codegen import _compile_source
+    code, filename = _compile_source(source, name)
     namespace = dict(globs)
     namespace["__name__"] = _GENERATED
-    exec(compile(source, filename, "exec"), namespace)
+    exec(code, namespace)
     fn = namespace[name]
     if _flags.get("purejax_dump_generated_code"):
         print(f"# purejax generated code (inlined): {filename}\n{source}")
@@ -296,10 +282,6 @@ def _finish(fdef: ast.FunctionDef, globs: dict) -> Callable:
     fn.filename = filename
     return fn
 
-
-def _dump_dir():
-    from purejax._src.backends.numpy_codegen import _dump_dir
-    return _dump_dir()
 
 
 def _inline_into(fdef: ast.FunctionDef, globs: dict):
