@@ -100,12 +100,12 @@ class TapeTrace(Trace):
         if template is not None:
             if template.single and type(self.parent) is core.EvalTrace:
                 # the common case, kept short: one differentiable output, NumPy operands
-                out, res = template.forward(primals, self.parent)
-                node = _Node(parents, template.pullback(res), 1, res)
+                out, res, raw = template.forward(primals, self.parent)
+                node = _Node(parents, template.pullback(res, raw), 1, res)
                 self.tape.append(node)
                 return TapeTracer(self, out[0], node, 0)
-            outs, res = template.forward(primals, self.parent)
-            pullback = template.pullback(res)
+            outs, res, raw = template.forward(primals, self.parent)
+            pullback = template.pullback(res, raw)
             out_nonzero = template.out_nonzero
             residuals = res
         else:
@@ -288,29 +288,37 @@ class _Template:
         self._forward_fn = self._backward_fn = None
 
     def forward(self, primals, parent):
-        """(outputs, residuals): compiled on NumPy buffers when the operands are
-        concrete; under an enclosing transformation, the known part's equations are
-        bound there."""
+        """(outputs, residuals, whether they are NumPy values): compiled on NumPy
+        buffers when the operands are concrete; under an enclosing transformation, the
+        known part's equations are bound there."""
         n_out = self.n_out
-        if not all(type(x) is Array or type(x) is np.ndarray for x in primals):
-            with core.set_current_trace(parent):
-                outs = core.eval_jaxpr(self.known.jaxpr, self.known.consts, *primals)
-            return outs[:n_out], outs[n_out:]
+        vals = []
+        for x in primals:
+            t = type(x)
+            if t is Array:
+                vals.append(x._value)
+            elif t is np.ndarray:
+                vals.append(x)
+            else:
+                with core.set_current_trace(parent):
+                    outs = core.eval_jaxpr(self.known.jaxpr, self.known.consts, *primals)
+                return outs[:n_out], outs[n_out:], False
         fn = self._forward_fn
         if fn is None:
             from purejax._src import jit
             fn = self._forward_fn = jit.compiled_for(self.known, f"{self.name}_fwd")
-        raw = fn(*[x._value if type(x) is Array else x for x in primals])
+        raw = fn(*vals)
         if n_out == 1:
             o = raw[0]
             return [Array(o if type(o) is np.ndarray else np.asarray(o), self.out_weak[0])], \
-                raw[1:]
+                raw[1:], True
         outs = [Array(o if type(o) is np.ndarray else np.asarray(o), w)
                 for o, w in zip(raw[:n_out], self.out_weak)]
-        return outs, raw[n_out:]
+        return outs, raw[n_out:], True
 
-    def pullback(self, res):
-        raw_res = all(type(r) is np.ndarray or isinstance(r, np.generic) for r in res)
+    def pullback(self, res, raw_res: bool):
+        """The node's pullback; `raw_res`: the residuals are NumPy values (the forward
+        part ran compiled), not values of an enclosing transformation."""
 
         def pullback(cts):
             if self.n_out == 1:
@@ -320,7 +328,8 @@ class _Template:
             else:
                 cts = [c if c is not None else ad.zeros_like_aval(a.to_tangent_aval())
                        for c, nz, a in zip(cts, self.out_nonzero, self.out_avals) if nz]
-            if raw_res and all(type(c) is Array for c in cts):
+            if raw_res and (type(cts[0]) is Array if len(cts) == 1 else
+                            all(type(c) is Array for c in cts)):
                 fn = self._backward_fn
                 if fn is None:
                     from purejax._src import jit
