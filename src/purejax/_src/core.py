@@ -331,13 +331,7 @@ class EvalTrace(Trace):
                     w = dtypes.is_weakly_typed(x)
                 vals.append(v)
                 sig.append((v.shape, v.dtype, w))
-        # The cache hit of _eval_signature, inlined: this runs for every eager operation.
-        try:
-            out_avals = prim.eval_cache.get((tuple(sig), tuple(params.items()) if params else ()))
-        except TypeError:  # an unhashable parameter
-            out_avals = None
-        if out_avals is None:
-            out_avals = _eval_signature(prim, sig, params)
+        out_avals = _eval_signature(prim, sig, params)
         out = prim.impl(*vals, **params)
         if _debug_flags["jax_debug_nans"] or _debug_flags["jax_debug_infs"]:
             _check_nonfinite(prim, vals, out, params)

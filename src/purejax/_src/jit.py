@@ -140,17 +140,21 @@ def _cache_on(closed, attr):
 
 
 # --- partial evaluation: known part now, unknown part staged -----------------
+def _split_body(closed: ClosedJaxpr, unknowns):
+    """The body split by partial evaluation: (known part, unknown part, which outputs
+    are unknown, number of residuals), each part a ClosedJaxpr."""
+    known, unknown, out_unknown, num_res = pe.partial_eval_jaxpr(closed.jaxpr, unknowns)
+    return ClosedJaxpr(known, closed.consts), ClosedJaxpr(unknown, []), out_unknown, num_res
+
+
 def _pjit_partial_eval(trace: pe.JaxprTrace, args, unknown, *, jaxpr, name, **params):
-    known_jaxpr, unknown_jaxpr, out_unknown, num_res = pe.partial_eval_jaxpr(
-        jaxpr.jaxpr, unknown)
-    known_closed = ClosedJaxpr(known_jaxpr, jaxpr.consts)
+    known_closed, unknown_closed, out_unknown, num_res = _split_body(jaxpr, unknown)
     known_args = [a for a, u in zip(args, unknown) if not u]
     with core.set_current_trace(trace.parent):
         known_outs = pjit_p.bind(*known_args, jaxpr=known_closed, name=name)
     n_known_out = len(known_outs) - num_res
     residuals = known_outs[n_known_out:]
     unknown_args = [a for a, u in zip(args, unknown) if u]
-    unknown_closed = ClosedJaxpr(unknown_jaxpr, [])
     invars = [trace.to_atom(x) for x in list(residuals) + unknown_args]
     outs_u = trace.add_eqn(pjit_p, invars, list(unknown_closed.out_avals),
                            dict(jaxpr=unknown_closed, name=name))
@@ -161,17 +165,16 @@ def _pjit_partial_eval(trace: pe.JaxprTrace, args, unknown, *, jaxpr, name, **pa
 def _pjit_partial_eval_jaxpr(eqn, unknowns):
     """Jaxpr-level partial evaluation of a pjit equation: split its body, so that a
     known output (a primal, under linearize of an enclosing jit) stays known."""
-    closed = eqn.params["jaxpr"]
-    known, unknown, out_unknown, num_res = pe.partial_eval_jaxpr(closed.jaxpr, unknowns)
-    res_vars = [core.Var(v.aval) for v in known.outvars[len(known.outvars) - num_res:]]
+    known, unknown, out_unknown, num_res = _split_body(eqn.params["jaxpr"], unknowns)
+    res_vars = [core.Var(a) for a in known.out_avals[len(known.out_avals) - num_res:]]
     known_eqn = core.JaxprEqn(
         [v for v, u in zip(eqn.invars, unknowns) if not u],
         [v for v, u in zip(eqn.outvars, out_unknown) if not u] + res_vars, pjit_p,
-        dict(eqn.params, jaxpr=ClosedJaxpr(known, closed.consts)), eqn.source)
+        dict(eqn.params, jaxpr=known), eqn.source)
     unknown_eqn = core.JaxprEqn(
         res_vars + [v for v, u in zip(eqn.invars, unknowns) if u],
         [v for v, u in zip(eqn.outvars, out_unknown) if u], pjit_p,
-        dict(eqn.params, jaxpr=ClosedJaxpr(unknown, [])), eqn.source)
+        dict(eqn.params, jaxpr=unknown), eqn.source)
     return known_eqn, unknown_eqn, out_unknown
 
 

@@ -234,8 +234,8 @@ class _Rewriter:
                 shapes.append(v.aval.shape)
                 continue
             x, keep = hit
-            if x.aval.shape != keep[len(keep) - len(x.aval.shape):] or len(keep) == 0:
-                # size-1 axes are needed where a leading-aligned broadcast differs
+            if x.aval.shape != keep[len(keep) - len(x.aval.shape):]:
+                # NumPy aligns trailing axes: elsewhere x needs its size-1 axes
                 r = self.fresh_like(x, keep)
                 self.emit(_reshape_p(), [x], r, dict(new_sizes=keep, dimensions=None))
                 x = r

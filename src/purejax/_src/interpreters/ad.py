@@ -189,28 +189,38 @@ class LinearFunction:
 
 def linearize_flat(fun: Callable, primals: Sequence, differentiable: Sequence[bool] | None = None):
     """Returns (primals_out, LinearFunction)."""
-    parent = core.current_trace()
-    pe_trace = pe.JaxprTrace(parent, stage_all=False)
-    jvp_trace = JVPTrace(pe_trace)
+    def jvp_fn(pe_trace, tangents):
+        jvp_trace = JVPTrace(pe_trace)
+        in_tracers = [JVPTracer(jvp_trace, p, t) for p, t in zip(primals, tangents)]
+        try:
+            with core.set_current_trace(jvp_trace):
+                outs = fun(*in_tracers)
+            pairs = [jvp_trace.to_primal_tangent(x) for x in outs]
+        finally:
+            jvp_trace.invalidate()
+        return ([p for p, _ in pairs],
+                [Zero.from_primal_value(p) if t is None else t for p, t in pairs])
+    return linearize_jvp(jvp_fn, primals, differentiable)
+
+
+def linearize_jvp(jvp_fn: Callable, primals: Sequence,
+                  differentiable: Sequence[bool] | None = None):
+    """Linearize a JVP computation: `jvp_fn(pe_trace, tangents)` returns (primals_out,
+    tangents_out), where the tangents are unknowns of `pe_trace` (a partial-evaluation
+    trace over the current one; Zero where not differentiable), so its known work runs
+    now and its tangent work is staged. Returns (primals_out, LinearFunction)."""
+    pe_trace = pe.JaxprTrace(core.current_trace(), stage_all=False)
     in_avals = [core.get_aval(p).to_tangent_aval() for p in primals]
     if differentiable is None:
         differentiable = [dtypes.is_inexact(a.dtype) for a in in_avals]
     tangents = [pe_trace.new_arg(a) if d else Zero(a) for a, d in zip(in_avals, differentiable)]
-    in_tracers = [JVPTracer(jvp_trace, p, t) for p, t in zip(primals, tangents)]
     try:
-        with core.set_current_trace(jvp_trace):
-            outs = fun(*in_tracers)
-        primals_out, tangents_out = [], []
-        for x in outs:
-            p, t = jvp_trace.to_primal_tangent(x)
-            primals_out.append(p)
-            tangents_out.append(Zero.from_primal_value(p) if t is None else t)
+        primals_out, tangents_out = jvp_fn(pe_trace, tangents)
         out_avals = [core.get_aval(p).to_tangent_aval() for p in primals_out]
         out_nonzero = [type(t) is not Zero for t in tangents_out]
         outvars = [pe_trace.to_atom(t) for t in tangents_out if type(t) is not Zero]
         jaxpr = core.Jaxpr(pe_trace.constvars, pe_trace.invars, outvars, pe_trace.eqns)
     finally:
-        jvp_trace.invalidate()
         pe_trace.invalidate()
     return primals_out, LinearFunction(jaxpr, pe_trace.consts, in_avals, out_avals,
                                        list(differentiable), out_nonzero)

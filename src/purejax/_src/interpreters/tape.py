@@ -13,8 +13,9 @@ evaluated and transposed), so values are the same as on the staged path:
   linear part are compiled once per signature (`_Template`) and called on NumPy
   buffers: no tracers, no staging, no per-operation Jaxpr.
 
-Anything unusual (higher-order primitives, custom rules, unhashable parameters,
-NaN/inf checking, tracers from an enclosing transformation in the backward pass)
+Operands or cotangents that are tracers of an enclosing vmap or jvp get the same
+template, its equations bound to that trace instead of compiled. Anything unusual
+(higher-order primitives, custom rules, unhashable parameters, NaN/inf checking)
 takes the per-operation linearize path, which handles everything the staged path
 handles. Nested transformations see this trace as an ordinary parent.
 """
@@ -109,19 +110,22 @@ class TapeTrace(Trace):
             out_nonzero = template.out_nonzero
             residuals = res
         else:
-            diff = [p is not None for p in parents]
             outs, lin = self._linearize(
-                lambda *xs: _as_list(prim, prim.bind(*xs, **params)), primals, diff)
+                ad.linearize_flat, lambda *xs: _as_list(prim, prim.bind(*xs, **params)),
+                primals, parents)
             pullback = _lin_pullback(lin)
             out_nonzero = lin.out_nonzero
             residuals = lin.consts
         wrapped = self._record(parents, pullback, outs, out_nonzero, residuals)
         return wrapped if prim.multiple_results else wrapped[0]
 
-    def _linearize(self, fn, primals, diff):
-        diff = [d and dtypes.is_inexact(core.get_aval(p).dtype) for p, d in zip(primals, diff)]
+    def _linearize(self, linearize, fn, primals, parents):
+        """`linearize` (ad.linearize_flat or ad.linearize_jvp) of `fn` under the parent
+        trace, differentiating the operands that came from this tape."""
+        diff = [p is not None and dtypes.is_inexact(core.get_aval(x).dtype)
+                for x, p in zip(primals, parents)]
         with core.set_current_trace(self.parent):
-            return ad.linearize_flat(fn, primals, diff)
+            return linearize(fn, primals, diff)
 
     def _record(self, parents, pullback, outs, out_nonzero, residuals):
         if not any(out_nonzero):
@@ -136,8 +140,8 @@ class TapeTrace(Trace):
         if not any_diff:
             with core.set_current_trace(self.parent):
                 return run(self.parent, primals)
-        diff = [p is not None for p in parents]
-        outs, lin = self._linearize(lambda *xs: run(core.current_trace(), list(xs)), primals, diff)
+        outs, lin = self._linearize(
+            ad.linearize_flat, lambda *xs: run(core.current_trace(), list(xs)), primals, parents)
         return self._record(parents, _lin_pullback(lin), outs, lin.out_nonzero, lin.consts)
 
     def process_custom_jvp_call(self, fun, jvp, args, symbolic_zeros):
@@ -148,29 +152,21 @@ class TapeTrace(Trace):
             with core.set_current_trace(self.parent):
                 return self.parent.process_custom_jvp_call(fun, jvp, primals, symbolic_zeros)
         from purejax._src.custom_derivatives import CustomRuleError, _materialize
-        pe_trace = pe.JaxprTrace(self.parent, stage_all=False)
-        in_avals = [core.get_aval(p).to_tangent_aval() for p in primals]
-        diff = [p is not None and dtypes.is_inexact(a.dtype) for p, a in zip(parents, in_avals)]
-        tangents = [pe_trace.new_arg(a) if d else Zero(a) for a, d in zip(in_avals, diff)]
-        try:
+
+        def jvp_fn(pe_trace, tangents):
             with core.set_current_trace(pe_trace):
                 if not symbolic_zeros:
                     tangents = [_materialize(t) for t in tangents]
                 p_out, t_out = jvp(primals, tangents)
-            out_nonzero = [type(t) is not Zero for t in t_out]
-            outvars = [pe_trace.to_atom(t) for t in t_out if type(t) is not Zero]
-            jaxpr = core.Jaxpr(pe_trace.constvars, pe_trace.invars, outvars, pe_trace.eqns)
-        finally:
-            pe_trace.invalidate()
-        for p in p_out:
-            if isinstance(p, Tracer) and p._trace is pe_trace:
+            if any(isinstance(p, Tracer) and p._trace is pe_trace for p in p_out):
                 raise CustomRuleError(
                     f"custom_jvp rule {getattr(jvp, '__name__', jvp)!r}: its primal output "
                     "depends on the input tangents; the primal output must be computed "
                     "from the primals alone.")
-        out_avals = [core.get_aval(p).to_tangent_aval() for p in p_out]
-        lin = ad.LinearFunction(jaxpr, pe_trace.consts, in_avals, out_avals, diff, out_nonzero)
-        return self._record(parents, _lin_pullback(lin), list(p_out), out_nonzero, lin.consts)
+            return list(p_out), list(t_out)
+
+        outs, lin = self._linearize(ad.linearize_jvp, jvp_fn, primals, parents)
+        return self._record(parents, _lin_pullback(lin), outs, lin.out_nonzero, lin.consts)
 
     def process_custom_vjp_call(self, fun, fwd, bwd, args, out_trees):
         return self._custom_call(
@@ -271,7 +267,6 @@ class _Template:
             raise _NotSplittable(prim.name)
         self.out_nonzero = out_nonzero
         self.out_weak = [v.aval.weak_type for v in jaxpr.outvars[:n_out]]
-        self.num_res = num_res
         self.diff = diff
         self.name = prim.name
         self.known = ClosedJaxpr(known, consts)

@@ -103,10 +103,7 @@ def convert(x: Any, dtype: np.dtype, weak_type: bool = False):
     if t is float or t is int:
         return _scalar_const(x, dtype, weak_type)
     if dtypes.is_python_scalar(x):
-        if isinstance(x, int) and not isinstance(x, bool):
-            # As JAX: a Python int that does not fit the target integer type wraps.
-            return Array(np.asarray(x).astype(dtype), weak_type)
-        return Array(np.asarray(x, dtype=dtype), weak_type)
+        return _python_scalar_array(x, dtype, weak_type)
     x = canonicalize_operand(x)
     if type(x) is Array:
         dtype = dtypes.canonicalize_dtype(dtype)
@@ -127,19 +124,22 @@ _SCALAR_CONSTS: dict = {}
 _SCALAR_CONSTS_LIMIT = 1024
 
 
+def _python_scalar_array(x, dtype, weak_type: bool) -> Array:
+    if isinstance(x, int) and not isinstance(x, bool):
+        # As JAX: a Python int that does not fit the target integer type wraps.
+        return Array(np.asarray(x).astype(dtype), weak_type)
+    return Array(np.asarray(x, dtype=dtype), weak_type)
+
+
 def _scalar_const(x, dtype, weak_type: bool) -> Array:
     if x != x:  # NaN
-        return Array(np.asarray(x, dtype=dtype), weak_type)
+        return _python_scalar_array(x, dtype, weak_type)
     key = (type(x), x, dtype, weak_type, x == 0 and math.copysign(1.0, x) < 0)
     try:
         return _SCALAR_CONSTS[key]
     except (KeyError, TypeError):  # TypeError: an unhashable dtype-like
         pass
-    if type(x) is int:
-        # As JAX: a Python int that does not fit the target integer type wraps.
-        out = Array(np.asarray(x).astype(dtype), weak_type)
-    else:
-        out = Array(np.asarray(x, dtype=dtype), weak_type)
+    out = _python_scalar_array(x, dtype, weak_type)
     try:
         if len(_SCALAR_CONSTS) >= _SCALAR_CONSTS_LIMIT:
             _SCALAR_CONSTS.clear()

@@ -40,12 +40,18 @@ def _shift_axes(axes, bdim: int) -> tuple:
 convert_element_type_p = Primitive("convert_element_type")
 
 
+def plain_astype(src: np.dtype, dst: np.dtype) -> bool:
+    """Whether converting src to dst is NumPy's astype as it is: neither complex to
+    real (which takes the real part) nor float to integer (XLA's truncation and
+    saturation). Backends that write the conversion inline ask this too."""
+    return not ((src.kind == "c" and dst.kind != "c") or (src.kind == "f" and dst.kind in "iu"))
+
+
 def _convert_impl(x, *, new_dtype, weak_type):
     if x.dtype == new_dtype:
         return x
-    kinds = (x.dtype.kind, np.dtype(new_dtype).kind)
-    if kinds[0] in "biu" or kinds in (("f", "f"), ("f", "c"), ("c", "c"), ("f", "b")):
-        return np.asarray(x).astype(new_dtype)  # what the general path below ends in
+    if plain_astype(x.dtype, np.dtype(new_dtype)):
+        return np.asarray(x).astype(new_dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
         if np.issubdtype(x.dtype, np.complexfloating) and not np.issubdtype(new_dtype, np.complexfloating):
