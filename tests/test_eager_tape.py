@@ -249,3 +249,124 @@ def test_nested_jit_primal_stays_known_under_value_and_grad():
         assert type(v).__name__ == "Array"
         np.testing.assert_allclose(v, np.sum(x ** 3 - 2 * x ** 2 + x), rtol=1e-6)
         np.testing.assert_allclose(g, 3 * x ** 2 - 4 * x + 1, rtol=1e-5)
+
+
+# ---------------------------------------------------------------------------
+# value_and_grad's one-leaf fast path (api._value_and_grad_one_leaf) against the
+# general path (argnums as a tuple takes it), and custom_vjp run directly on the tape
+
+def _both_paths(f, x, **kw):
+    fast = jax.value_and_grad(f, **kw)(x)
+    general = jax.value_and_grad(f, argnums=(0,), **kw)(x)
+    return fast, general
+
+
+@pytest.mark.parametrize("x", [3.0, -0.5, 0.0, np.float32(2.0)], ids=["py3", "py-.5", "py0", "np32"])
+def test_grad_fast_path_matches_general_path(x):
+    funcs = [jnp.sin, lambda x: x * x * 2.5 - 1, lambda x: jnp.float32(7.0) + 0 * x,
+             lambda x: 1.0, lambda x: jnp.log1p(jnp.exp(x)), lambda x: jnp.where(x > 0, x, 0.)]
+    for f in funcs:
+        for _ in range(3):  # first sighting, then compiled pullbacks
+            (v1, g1), (v2, (g2,)) = _both_paths(f, x)
+            for a, b in ((v1, v2), (g1, g2)):
+                assert type(a) is type(b)
+                assert np.asarray(a).dtype == np.asarray(b).dtype
+                assert getattr(a, "weak_type", None) == getattr(b, "weak_type", None)
+                np.testing.assert_array_equal(a, b)
+    g = jax.grad(jnp.sin)(3.0)
+    assert g.weak_type and g.dtype == np.float32  # a Python float stays weakly typed
+    np.testing.assert_allclose(g, np.cos(np.float32(3.0)), rtol=1e-6)
+    np.testing.assert_array_equal(jax.grad(lambda x: 1.0)(2.0), 0.0)
+
+
+def test_grad_fast_path_x64_kwargs_aux_and_other_arguments():
+    from purejax.experimental import enable_x64
+    with enable_x64(True):
+        g = jax.grad(lambda x: x ** 3)(jnp.asarray(2.0))
+        assert g.dtype == np.float64 and g == 12.0
+        g = jax.grad(lambda x: x ** 3)(2.0)
+        assert g.dtype == np.float64 and g == 12.0
+
+    def f(a, x, *, scale):
+        return scale * jnp.sin(x) * a, {"a": a, "x": x}
+
+    (v, aux), g = jax.value_and_grad(f, argnums=1, has_aux=True)(2.0, 0.3, scale=3.0)
+    np.testing.assert_allclose(v, 6.0 * np.sin(np.float32(0.3)), rtol=1e-6)
+    np.testing.assert_allclose(g, 6.0 * np.cos(np.float32(0.3)), rtol=1e-6)
+    assert aux["a"] == 2.0 and type(aux["x"]).__name__ == "Array"
+    g, aux = jax.grad(f, argnums=1, has_aux=True)(2.0, 0.3, scale=1.0)
+    np.testing.assert_allclose(g, 2.0 * np.cos(np.float32(0.3)), rtol=1e-6)
+
+
+def test_grad_fast_path_errors_are_the_general_paths():
+    with pytest.raises(TypeError, match="scalar-output functions. Output had shape"):
+        jax.grad(lambda x: jnp.stack([x, x]))(1.0)
+    with pytest.raises(TypeError, match="scalar-output functions. Output of"):
+        jax.grad(lambda x: (x, x))(1.0)
+    with pytest.raises(TypeError, match="real-valued outputs"):
+        jax.grad(lambda x: x.astype(jnp.int32))(1.0)
+    with pytest.raises(TypeError, match="has_aux=True must return a pair"):
+        jax.grad(lambda x: x, has_aux=True)(1.0)
+    with pytest.raises(TypeError, match="real- or complex-valued inputs"):
+        jax.grad(lambda x: x * 1.0)(1)               # an int: the general path's check
+    with pytest.raises(TypeError, match="argnums=3 requires at least 4"):
+        jax.grad(jnp.sin, argnums=3)(1.0)
+
+
+def test_custom_vjp_runs_fwd_now_and_bwd_at_pullback_time():
+    calls = []
+
+    @jax.custom_vjp
+    def f(x, y):
+        return jnp.sin(x) * y, (x * 2).astype(jnp.int32)
+
+    def fwd(x, y):
+        calls.append(("fwd", float(x)))   # concrete operands: Python control flow works
+        return f(x, y), (jnp.cos(x), jnp.sin(x), y)
+
+    def bwd(res, cts):
+        c, s, y = res
+        ct, ct_int = cts
+        calls.append(("bwd", type(ct_int).__name__))
+        return (c * y * ct * 10.0, None)   # deliberately not the true derivative
+
+    f.defvjp(fwd, bwd)
+
+    def loss(x, y):
+        out, k = f(x, y)
+        return out + k
+
+    for _ in range(3):
+        calls.clear()
+        v, pb = jax.vjp(loss, 0.4, 3.0)
+        assert calls == [("fwd", pytest.approx(0.4))]
+        gx, gy = pb(jnp.float32(1.0))
+        assert [c[0] for c in calls] == ["fwd", "bwd"]
+        np.testing.assert_allclose(gx, 30.0 * np.cos(np.float32(0.4)), rtol=1e-6)
+        np.testing.assert_array_equal(gy, 0.0)
+        np.testing.assert_allclose(v, 3.0 * np.sin(np.float32(0.4)), rtol=1e-6)
+    # the staged path gives the same numbers
+    want = _with_tape(False, lambda: jax.grad(loss, argnums=(0, 1))(0.4, 3.0))
+    got = jax.grad(loss, argnums=(0, 1))(0.4, 3.0)
+    _assert_same(got, want, "custom_vjp tape vs linearize")
+
+
+def test_custom_vjp_on_the_tape_composes():
+    @jax.custom_vjp
+    def cube(x):
+        return x ** 3
+
+    cube.defvjp(lambda x: (x ** 3, x), lambda x, g: (3 * x ** 2 * g,))
+    # bwd is itself differentiated by an outer tape: d2/dx2 x^3 = 6x
+    np.testing.assert_allclose(jax.grad(jax.grad(cube))(2.0), 12.0)
+    np.testing.assert_allclose(jax.vmap(jax.grad(cube))(jnp.arange(3.0)), 3 * np.arange(3.0) ** 2)
+    xs = jnp.array([0.5, -1.5])
+    np.testing.assert_allclose(jax.grad(lambda x: jnp.sum(cube(x) * x))(xs), 4 * xs ** 3)
+    _, t = jax.jvp(jax.grad(cube), (2.0,), (1.0,))
+    np.testing.assert_allclose(t, 12.0)
+    # a float cotangent of the wrong shape from bwd is the rule's error, not a traceback
+    bad = jax.custom_vjp(lambda x: x * 2)
+    bad.defvjp(lambda x: (x * 2, None), lambda r, g: (jnp.ones(3),))
+    from purejax._src.custom_derivatives import CustomRuleError
+    with pytest.raises(CustomRuleError, match="cotangent for argument 0 .* has shape"):
+        jax.grad(bad)(1.0)

@@ -296,6 +296,11 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
 
     @functools.wraps(fun, assigned=("__name__", "__qualname__", "__doc__", "__module__"))
     def value_and_grad_f(*args, **kwargs):
+        if type(argnums) is int and not holomorphic and 0 <= argnums < len(args) \
+                and tape.usable():
+            fast = _value_and_grad_one_leaf(fun, args, kwargs, argnums, has_aux, _name, fname)
+            if fast is not None:
+                return fast
         nums = _argnums_tuple(argnums, len(args), fname)
         dyn = [args[i] for i in nums]
 
@@ -316,6 +321,41 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
         return ans, g
 
     return value_and_grad_f
+
+
+def _value_and_grad_one_leaf(fun, args, kwargs, i, has_aux, name, fname):
+    """value_and_grad for the commonest eager call, one real floating-point array or
+    Python float argument, straight onto the tape: the general path's pytree
+    flattening and per-leaf checks cost more than a small function's whole gradient.
+    None (before running anything) when the argument is anything else."""
+    x = args[i]
+    t = type(x)
+    if t is float:
+        x = Array(np.asarray(x, dtypes.python_scalar_dtype(x)), True)
+    elif t is not Array or x._value.dtype.kind != "f":
+        return None
+    aux_box = []
+
+    def flat(xt):
+        out = fun(*args[:i], xt, *args[i + 1:], **kwargs)
+        if has_aux:
+            if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                raise TypeError(f"{fname} with has_aux=True must return a pair (output, "
+                                f"auxiliary_data), got {type(out).__name__}.")
+            out, aux = out
+            aux_box.append(aux)
+        return [out]
+
+    outs, lin = tape.vjp_flat(flat, [x])
+    ans = outs[0]
+    if type(ans) is not Array or ans._value.shape != () or ans._value.dtype.kind != "f":
+        _check_scalar_output(ans, name, False, fname)
+        ans = _to_value(ans)
+    ct, = lin.transpose([_ones_like_out(ans)])
+    g = _materialize_ct(ct, x)
+    if has_aux:
+        return (ans, _strip_aux(aux_box[0])), g
+    return ans, g
 
 
 def _check_grad_inputs(dyn, nums, name, holomorphic, allow_int):
@@ -370,7 +410,14 @@ def _short(x):
 
 def _ones_like_out(ans):
     aval = core.get_aval(_to_value(ans))
-    return Array(np.ones((), aval.dtype), aval.weak_type)
+    key = (aval.dtype, aval.weak_type)
+    one = _ONES.get(key)
+    if one is None:  # Arrays are immutable, so one per dtype serves every call
+        one = _ONES[key] = Array(np.ones((), aval.dtype), aval.weak_type)
+    return one
+
+
+_ONES: dict = {}
 
 
 # ---------------------------------------------------------------------------

@@ -135,15 +135,6 @@ class TapeTrace(Trace):
         return [TapeTracer(self, o, node, i) if nz else o
                 for i, (o, nz) in enumerate(zip(outs, out_nonzero))]
 
-    def _custom_call(self, args, run):
-        primals, parents, any_diff = self._unpack(args)
-        if not any_diff:
-            with core.set_current_trace(self.parent):
-                return run(self.parent, primals)
-        outs, lin = self._linearize(
-            ad.linearize_flat, lambda *xs: run(core.current_trace(), list(xs)), primals, parents)
-        return self._record(parents, _lin_pullback(lin), outs, lin.out_nonzero, lin.consts)
-
     def process_custom_jvp_call(self, fun, jvp, args, symbolic_zeros):
         """Linearize the custom rule itself: it runs once, with unknown tangents under
         a partial-evaluation trace (what linearize does, without a JVP trace around)."""
@@ -169,8 +160,21 @@ class TapeTrace(Trace):
         return self._record(parents, _lin_pullback(lin), outs, lin.out_nonzero, lin.consts)
 
     def process_custom_vjp_call(self, fun, fwd, bwd, args, out_trees):
-        return self._custom_call(
-            args, lambda t, xs: t.process_custom_vjp_call(fun, fwd, bwd, xs, out_trees))
+        """Run fwd now and record bwd as the pullback, as autograd records a primitive
+        with its VJP: what linearize + transpose of the custom_vjp would do (fwd under
+        the parent trace, bwd on the residuals at transpose time), without staging."""
+        primals, parents, any_diff = self._unpack(args)
+        with core.set_current_trace(self.parent):
+            if not any_diff:
+                return self.parent.process_custom_vjp_call(fun, fwd, bwd, primals, out_trees)
+            outs, res = fwd(*primals)
+        out_avals = [core.get_aval(o).to_tangent_aval() for o in outs]
+
+        def pullback(cts):
+            cts = [Zero(a) if c is None else c for c, a in zip(cts, out_avals)]
+            return [None if type(ct) is Zero else ct for ct in bwd(res, cts)]
+        out_nonzero = [dtypes.is_inexact(a.dtype) for a in out_avals]
+        return self._record(parents, pullback, outs, out_nonzero, res)
 
 
 def _as_list(prim, out):
