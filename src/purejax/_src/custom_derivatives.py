@@ -179,6 +179,10 @@ class custom_jvp(_CustomFunction):
         self.defjvp(jvp)
 
     def __call__(self, *args, **kwargs):
+        if not kwargs and not self.nondiff_argnums and \
+                type(core.current_trace()) is core.EvalTrace:
+            # nothing to differentiate: the eager trace would run fun on the same leaves
+            return self.fun(*args)
         fun, nums = self.fun, self.nondiff_argnums
         args, nondiff, diff, leaves, in_tree = self._prepare(args, kwargs)
         n = len(args)
@@ -282,6 +286,10 @@ class custom_vjp(_CustomFunction):
         self.bwd = bwd
 
     def __call__(self, *args, **kwargs):
+        if not kwargs and not self.nondiff_argnums and \
+                type(core.current_trace()) is core.EvalTrace:
+            # nothing to differentiate: the eager trace would run fun on the same leaves
+            return self.fun(*args)
         fun, nums = self.fun, self.nondiff_argnums
         name = func_name(fun)
         args, nondiff, diff, leaves, in_tree = self._prepare(args, kwargs)

@@ -32,6 +32,8 @@ from purejax._src.core import ClosedJaxpr, Trace, Tracer
 from purejax._src.interpreters import ad
 from purejax._src.interpreters import partial_eval as pe
 from purejax._src.interpreters.ad import Zero
+from purejax._src.interpreters.batching import BatchTrace as _BatchTrace
+from purejax._src.interpreters.batching import BatchTracer as _BatchTracer
 
 
 class TapeTracer(Tracer):
@@ -285,6 +287,7 @@ class _Template:
         self.all_diff = all(diff)
         self.single = n_out == 1 and out_nonzero[0] and not prim.multiple_results
         self._forward_fn = self._backward_fn = None
+        self._batched: dict = {}  # (part, axis size, batched operands) -> compiled vmap
 
     def forward(self, primals, parent):
         """(outputs, residuals, whether they are NumPy values): compiled on NumPy
@@ -299,8 +302,10 @@ class _Template:
             elif t is np.ndarray:
                 vals.append(x)
             else:
-                with core.set_current_trace(parent):
-                    outs = core.eval_jaxpr(self.known.jaxpr, self.known.consts, *primals)
+                outs = self._batched_call("fwd", self.known, primals, parent)
+                if outs is None:
+                    with core.set_current_trace(parent):
+                        outs = core.eval_jaxpr(self.known.jaxpr, self.known.consts, *primals)
                 return outs[:n_out], outs[n_out:], False
         fn = self._forward_fn
         if fn is None:
@@ -340,13 +345,66 @@ class _Template:
             else:  # traced residuals or cotangents: bind the transposed equations
                 vals = [Array(np.asarray(r), w) if raw_res else r
                         for r, w in zip(res, self.res_weak)]
-                outs = core.eval_jaxpr(self.transposed.jaxpr, self.transposed.consts,
-                                       *vals, *cts)
+                outs = self._batched_call("bwd", self.transposed, vals + cts,
+                                          core.current_trace())
+                if outs is None:
+                    outs = core.eval_jaxpr(self.transposed.jaxpr, self.transposed.consts,
+                                           *vals, *cts)
             if self.all_diff:
                 return outs
             it = iter(outs)
             return [next(it) if d else None for d in self.diff]
         return pullback
+
+
+    def _batched_call(self, part, closed, args, trace):
+        """`closed` on `args` when they are concrete values of the vmap `trace` (its
+        tracers holding NumPy buffers): the part batched once per batching pattern
+        (control_flow.common.batch_jaxpr, the same batch rules the equations would
+        meet one by one) and compiled, instead of each equation going through the
+        vmap trace on every call. None when the operands are anything else."""
+        if type(trace) is not _BatchTrace:
+            return None
+        vals, batched = [], []
+        for x in args:
+            t = type(x)
+            if t is _BatchTracer:
+                if not (x._trace is trace or x._trace.tag is trace.tag):
+                    return None
+                v = x.val
+                if type(v) is not Array:
+                    return None
+                v = v._value
+                if x.batch_dim is None:
+                    batched.append(False)
+                else:
+                    if x.batch_dim != 0:
+                        v = np.moveaxis(v, x.batch_dim, 0)
+                    batched.append(True)
+                vals.append(v)
+            elif t is Array:
+                vals.append(x._value)
+                batched.append(False)
+            elif t is np.ndarray:
+                vals.append(x)
+                batched.append(False)
+            else:
+                return None
+        key = (part, trace.axis_size, tuple(batched))
+        hit = self._batched.get(key)
+        if hit is None:
+            from purejax._src import jit
+            from purejax._src.control_flow.common import batch_jaxpr
+            bclosed, out_batched = batch_jaxpr(closed, trace.axis_size, batched, False)
+            hit = self._batched[key] = (
+                jit.compiled_for(bclosed, f"{self.name}_{part}_vmap"), out_batched,
+                [a.weak_type for a in bclosed.out_avals])
+        fn, out_batched, weak = hit
+        outs = []
+        for o, b, w in zip(fn(*vals), out_batched, weak):
+            o = Array(o if type(o) is np.ndarray else np.asarray(o), w)
+            outs.append(_BatchTracer(trace, o, 0) if b else o)
+        return outs
 
 
 # ---------------------------------------------------------------------------
@@ -456,9 +514,4 @@ def usable() -> bool:
     return True
 
 
-def _friendly_traces():
-    from purejax._src.interpreters import batching
-    return (core.EvalTrace, batching.BatchTrace, ad.JVPTrace, TapeTrace)
-
-
-_TAPE_FRIENDLY = _friendly_traces()
+_TAPE_FRIENDLY = (core.EvalTrace, _BatchTrace, ad.JVPTrace, TapeTrace)
