@@ -406,3 +406,34 @@ def test_templates_under_vmap_run_compiled_batched_parts():
         r = h(xs)
         assert r.dtype == np.float32 and not r.weak_type
         np.testing.assert_allclose(r, 2 * np.cos(np.arange(4.0, dtype=np.float32)), rtol=1e-6)
+
+
+def test_numpy_cotangents_between_compiled_pullbacks_keep_types_and_fan_out():
+    """The reverse pass keeps concrete cotangents as NumPy buffers between compiled
+    backward parts (TapePullback.transpose); dtypes, weak types and fan-out sums must
+    be the linearize path's."""
+    def f(x, y):
+        a = jnp.sin(x) * x            # x used three times: fan-out sums
+        b = a * 2.0 + jnp.cos(x) * y  # a weak Python scalar operand
+        return jnp.sum(b * b) + jnp.sum(jnp.tanh(a))
+
+    x = jnp.linspace(-1.0, 1.0, 5)
+    y = jnp.arange(5.0) - 2
+    for argnums in (0, 1, (0, 1)):
+        want = _with_tape(False, lambda: jax.grad(f, argnums)(x, y))
+        for _ in range(3):
+            got = jax.grad(f, argnums)(x, y)
+            _assert_same(got, want, f"argnums={argnums}")
+            for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+                assert g.weak_type == w.weak_type
+    for x0 in (0.3, -2.0):  # Python floats: weakly typed inputs give weak gradients
+        h = lambda x: jnp.sin(x) * x + x * x
+        want = _with_tape(False, lambda: jax.grad(h)(x0))
+        for _ in range(3):
+            got = jax.grad(h)(x0)
+            assert got.weak_type == want.weak_type and got.dtype == want.dtype
+            np.testing.assert_allclose(got, want, rtol=1e-6)
+    # the buffers handed back are read-only, like every Array's
+    g = jax.grad(lambda x: jnp.sum(jnp.sin(x) * x))(x)
+    with pytest.raises(ValueError):
+        np.asarray(g)[0] = 1.0

@@ -60,13 +60,16 @@ class TapeTracer(Tracer):
 class _Node:
     """One recorded operation: where its differentiable operands came from and how
     to map its output cotangents to theirs."""
-    __slots__ = ("parents", "pullback", "n_out", "residuals")
+    __slots__ = ("parents", "pullback", "n_out", "residuals", "tmpl")
 
-    def __init__(self, parents, pullback, n_out, residuals=()):
+    def __init__(self, parents, pullback, n_out, residuals=(), tmpl=None):
         self.parents = parents    # per operand: (node, index) or None
         self.pullback = pullback  # list of output cts (None = zero) -> list per operand
         self.n_out = n_out
         self.residuals = residuals  # what the pullback keeps alive
+        # a single-output template whose residuals are NumPy buffers: the reverse pass
+        # may call its compiled backward part on NumPy cotangents directly
+        self.tmpl = tmpl
 
 
 class TapeTrace(Trace):
@@ -95,6 +98,10 @@ class TapeTrace(Trace):
         return primals, parents, any_diff
 
     def process_primitive(self, prim, args, params):
+        if type(self.parent) is core.EvalTrace:
+            out = self._eager_template_call(prim, args, params)
+            if out is not None:
+                return out
         primals, parents, any_diff = self._unpack(args)
         if not any_diff:
             with core.set_current_trace(self.parent):
@@ -104,7 +111,8 @@ class TapeTrace(Trace):
             if template.single and type(self.parent) is core.EvalTrace:
                 # the common case, kept short: one differentiable output, NumPy operands
                 out, res, raw = template.forward(primals, self.parent)
-                node = _Node(parents, template.pullback(res, raw), 1, res)
+                node = _Node(parents, template.pullback(res, raw), 1, res,
+                             template if raw else None)
                 self.tape.append(node)
                 return TapeTracer(self, out[0], node, 0)
             outs, res, raw = template.forward(primals, self.parent)
@@ -120,6 +128,43 @@ class TapeTrace(Trace):
             residuals = lin.consts
         wrapped = self._record(parents, pullback, outs, out_nonzero, residuals)
         return wrapped if prim.multiple_results else wrapped[0]
+
+    def _eager_template_call(self, prim, args, params):
+        """The hot path of eager reverse mode in one pass over the operands: Array
+        operands, a compiled template with one differentiable output. None (having
+        done nothing) for anything else, which the general path then handles."""
+        vals, parents, sig = [], [], []
+        for x in args:
+            t = type(x)
+            if t is TapeTracer and x._trace is self:
+                p = x.primal
+                if type(p) is not Array:
+                    return None
+                parents.append((x.node, x.index))
+            elif t is Array:
+                p = x
+                parents.append(None)
+            else:
+                return None
+            v = p._value
+            vals.append(v)
+            sig.append((v.shape, v.dtype, p.weak_type, t is TapeTracer))
+        try:
+            tmpl = _templates.get((prim, tuple(sig), tuple(params.items()) if params else ()))
+        except TypeError:
+            return None
+        if not tmpl or not tmpl.single or _flags["jax_debug_nans"] or _flags["jax_debug_infs"]:
+            return None
+        fn = tmpl._forward_fn
+        if fn is None:
+            return None
+        raw = fn(*vals)
+        o = raw[0]
+        res = raw[1:]
+        node = _Node(parents, tmpl.pullback(res, True), 1, res, tmpl)
+        self.tape.append(node)
+        return TapeTracer(self, Array(o if type(o) is np.ndarray else np.asarray(o),
+                                      tmpl.out_weak[0]), node, 0)
 
     def _linearize(self, linearize, fn, primals, parents):
         """`linearize` (ad.linearize_flat or ad.linearize_jvp) of `fn` under the parent
@@ -320,6 +365,14 @@ class _Template:
                 for o, w in zip(raw[:n_out], self.out_weak)]
         return outs, raw[n_out:], True
 
+    def backward_fn(self):
+        """The compiled transposed part: (residuals, output cotangents) -> operand
+        cotangents, on NumPy values."""
+        if self._backward_fn is None:
+            from purejax._src import jit
+            self._backward_fn = jit.compiled_for(self.transposed, f"{self.name}_bwd")
+        return self._backward_fn
+
     def pullback(self, res, raw_res: bool):
         """The node's pullback; `raw_res`: the residuals are NumPy values (the forward
         part ran compiled), not values of an enclosing transformation."""
@@ -334,11 +387,7 @@ class _Template:
                        for c, nz, a in zip(cts, self.out_nonzero, self.out_avals) if nz]
             if raw_res and (type(cts[0]) is Array if len(cts) == 1 else
                             all(type(c) is Array for c in cts)):
-                fn = self._backward_fn
-                if fn is None:
-                    from purejax._src import jit
-                    fn = self._backward_fn = jit.compiled_for(self.transposed,
-                                                              f"{self.name}_bwd")
+                fn = self._backward_fn or self.backward_fn()
                 raw = fn(*res, *[c._value for c in cts])
                 outs = [Array(o if type(o) is np.ndarray else np.asarray(o), w)
                         for o, w in zip(raw, self.ct_weak)]
@@ -438,14 +487,56 @@ class TapePullback:
             cts = env.pop(node, None)
             if cts is None:
                 continue
+            tmpl = node.tmpl
+            if tmpl is not None:
+                c = cts[0]
+                tc = type(c)
+                if tc is tuple or tc is Array:
+                    # NumPy in, NumPy out: cotangents stay (buffer, weak) pairs between
+                    # compiled backward parts instead of becoming Arrays at every node
+                    fn = tmpl._backward_fn or tmpl.backward_fn()
+                    outs = fn(*node.residuals, c[0] if tc is tuple else c._value)
+                    k = 0
+                    for parent, d in zip(node.parents, tmpl.diff):
+                        if d:
+                            if parent is not None:
+                                _accumulate_raw(env, parent[0], parent[1], outs[k],
+                                                tmpl.ct_weak[k])
+                            k += 1
+                    continue
+            cts = [_from_raw(c) for c in cts]
             for parent, ct in zip(node.parents, node.pullback(cts)):
                 if parent is not None and ct is not None and type(ct) is not Zero:
                     _accumulate(env, parent[0], parent[1], ct)
         result = []
         for node, aval in zip(self.in_nodes, self.in_avals):
             cts = None if node is None else env.get(node)
-            result.append(Zero(aval) if cts is None or cts[0] is None else cts[0])
+            result.append(Zero(aval) if cts is None or cts[0] is None else _from_raw(cts[0]))
         return result
+
+
+def _from_raw(ct):
+    if type(ct) is tuple:
+        return Array(ct[0], ct[1])
+    return ct
+
+
+def _accumulate_raw(env, node, index, o, weak):
+    """_accumulate for a NumPy cotangent `o` with weak type `weak`."""
+    if type(o) is not np.ndarray:
+        o = np.asarray(o)
+    slots = env.get(node)
+    if slots is None:
+        slots = env[node] = [None] * node.n_out
+    prev = slots[index]
+    if prev is None:
+        slots[index] = (o, weak)
+    elif type(prev) is tuple and prev[0].shape == o.shape and prev[0].dtype == o.dtype:
+        total = np.add(prev[0], o)  # add_any's impl; strong unless both weak
+        slots[index] = (total if type(total) is np.ndarray else np.asarray(total),
+                        prev[1] and weak)
+    else:
+        _accumulate(env, node, index, Array(o, weak))
 
 
 def _accumulate(env, node, index, ct):
@@ -453,6 +544,8 @@ def _accumulate(env, node, index, ct):
     if slots is None:
         slots = env[node] = [None] * node.n_out
     prev = slots[index]
+    if type(prev) is tuple:
+        prev = _from_raw(prev)
     if prev is None:
         slots[index] = ct
     elif type(prev) is Array and type(ct) is Array and prev.shape == ct.shape \
