@@ -225,18 +225,20 @@ def _add(a, b):
 
 
 def _check_jvp_output(res, rule, store, name):
-    who = f"custom_jvp rule {_rule_name(rule)} for {name}"
+    def who():  # only an error needs it: formatting it on every call is not free
+        return f"custom_jvp rule {_rule_name(rule)} for {name}"
+
     if not (isinstance(res, (tuple, list)) and len(res) == 2):
-        raise CustomRuleError(f"{who} must return a pair (primal_out, tangent_out), got "
+        raise CustomRuleError(f"{who()} must return a pair (primal_out, tangent_out), got "
                               f"{type(res).__name__}{' of length ' + str(len(res)) if isinstance(res, (tuple, list)) else ''}.")
     p_out, t_out = res
     p_leaves, p_tree = tu.tree_flatten(p_out)
     t_leaves, t_tree = tu.tree_flatten(t_out)
     if p_tree != t_tree:
-        raise CustomRuleError(f"{who} returned primal and tangent outputs with different "
+        raise CustomRuleError(f"{who()} returned primal and tangent outputs with different "
                               f"structures: primal {p_tree}, tangent {t_tree}.")
     if store.tree is not None and store.tree != p_tree:
-        raise CustomRuleError(f"{who} returned a primal output of structure {p_tree}, but the "
+        raise CustomRuleError(f"{who()} returned a primal output of structure {p_tree}, but the "
                               f"function itself returns {store.tree}.")
     store.tree = p_tree
     outs_t = []
@@ -251,7 +253,7 @@ def _check_jvp_output(res, rule, store, name):
             continue
         ta = core.get_aval(t)
         if ta.shape != pa.shape:
-            raise CustomRuleError(f"{who}: tangent output {i} has shape {ta.shape} but the primal "
+            raise CustomRuleError(f"{who()}: tangent output {i} has shape {ta.shape} but the primal "
                                   f"output has shape {pa.shape}; they must be equal.")
         if expected == dtypes.float0:
             outs_t.append(Zero(pa.to_tangent_aval()))
@@ -262,7 +264,7 @@ def _check_jvp_output(res, rule, store, name):
                 t = convert_element_type(t, expected, pa.weak_type)
             else:
                 raise CustomRuleError(
-                    f"{who}: tangent output {i} has dtype {ta.dtype.name} but the primal output "
+                    f"{who()}: tangent output {i} has dtype {ta.dtype.name} but the primal output "
                     f"has dtype {pa.dtype.name} (expected tangent dtype {expected.name}).")
         outs_t.append(t)
     return list(p_leaves), outs_t
