@@ -32,6 +32,7 @@ from purejax._src.debug_info import DebugInfo, func_name
 from purejax._src.interpreters import ad, batching
 from purejax._src.interpreters import partial_eval as pe
 from purejax._src.interpreters.ad import Zero
+from purejax._src.control_flow import hoisting
 
 
 # ---------------------------------------------------------------------------
@@ -78,12 +79,19 @@ class Traced:
 
 
 def trace_fun(fun: Callable, in_tree, in_avals: Sequence[ShapedArray], transform: str,
-              post: Callable | None = None) -> Traced:
+              post: Callable | None = None, interpreted: bool = False) -> Traced:
     """Stage `fun(*tree_unflatten(in_tree, args))`; its pytree output is flattened.
-    `post(out_leaves)` may rewrite the flat outputs while tracing (weak-type fixes)."""
+    `post(out_leaves)` may rewrite the flat outputs while tracing (weak-type fixes).
+    `interpreted`: the primitive's impl interprets the Jaxpr rather than compiling it
+    (eager cond), so there is no compiled code to reuse (see hoisting.py)."""
     store = []
+    context = hoisting.eager_context(core.current_trace())
+    eager = context is not None
+    nested_operands: list = []
 
     def flat(*args):
+        if eager:
+            nested_operands.append(hoisting.mark_eager_body(core.current_trace()))
         out = fun(*tu.tree_unflatten(in_tree, list(args)))
         leaves, tree = tu.tree_flatten(out)
         store.append(tree)
@@ -98,6 +106,10 @@ def trace_fun(fun: Callable, in_tree, in_avals: Sequence[ShapedArray], transform
 
     info = DebugInfo(transform, fun, None)
     jaxpr, consts, _ = pe.trace_to_jaxpr(flat, list(in_avals), debug_info=info)
+    if eager and (context == "body" or not interpreted):
+        # scalars that change from call to call become operands (hoisting.py)
+        jaxpr, consts = hoisting.hoist_varying_literals(fun, transform, jaxpr, consts,
+                                                        nested_operands[-1])
     hoisted = pe.convert_constvars_jaxpr(jaxpr)
     return Traced(ClosedJaxpr(hoisted, []), list(consts), store[-1])
 
