@@ -95,6 +95,18 @@ def test_repeated_eager_while_compiles_once(compiles):
     assert len(cf._runners) == 2
 
 
+def test_primitive_params_are_in_the_key(compiles):
+    """The same bodies under other params (trip count, direction): other runners."""
+    xs = jnp.array([1.0, 2.0, 3.0], jnp.float32)
+    for n in (3, 5, 0, 3):
+        assert float(lax.fori_loop(0, n, lambda i, v: v * 2.0, jnp.float32(1.0))) == 2.0 ** n
+    for reverse in (False, True, False):
+        _, ys = lax.scan(lambda c, x: (c * 10.0 + x, c), 0.0, xs, reverse=reverse)
+        want = [0.0, 1.0, 12.0] if not reverse else [32.0, 3.0, 0.0]
+        np.testing.assert_array_equal(ys, want)
+    assert compiles == ["scan_body"] * 2  # each body once, whatever the params
+
+
 def test_every_eager_primitive_hits(compiles):
     x = jnp.arange(4.0, dtype=jnp.float32)
 
@@ -260,7 +272,8 @@ def test_float32_then_float64(x64):
     assert float(got32) != float(got64)
 
 
-def test_x64_flag_is_part_of_the_key():
+def test_switching_x64_between_calls():
+    """Traced under x64 the same body is another program (f64 avals): no reuse across."""
     before = poly_loop(1.0)
     config.update("jax_enable_x64", True)
     try:
@@ -490,6 +503,7 @@ def test_key_differs_for_what_codegen_reads():
     assert key_of(lambda x, y: y - x, F32, F32) != base              # wiring
     assert key_of(lambda x, y: x + y, F32, F32) != base              # primitive
     assert key_of(lambda x, y: x - y, F32W, F32) != base             # weak type
+    assert key_of(lambda x: -x, F32W) != key_of(lambda x: -x, F32)
     assert key_of(lambda x, y: x - y, I32, I32) != base              # dtype
     assert key_of(lambda x: x * 0.0, F32) != key_of(lambda x: x * -0.0, F32)
     assert key_of(lambda x: x * 2.0, F32) != key_of(lambda x: x * 3.0, F32)
@@ -497,6 +511,27 @@ def test_key_differs_for_what_codegen_reads():
     assert key_of(lambda x: x + jnp.array([1.0, 2.0, 3.0]), V3) != \
         key_of(lambda x: x + jnp.array([1.0, 2.0, 4.0]), V3)         # const values
     assert key_of(lambda x: jnp.sum(x, axis=0), V3) != key_of(lambda x: jnp.max(x, axis=0), V3)
+
+
+def test_key_of_python_scalars_is_exact():
+    """Python scalars (Literals bound unconverted, params) by type and exact value."""
+    from purejax._src.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Var
+    from purejax._src.prims import elementwise as ew
+
+    def one_eqn(lit, **params):
+        x, out = Var(F32W), Var(F32W)
+        eqn = JaxprEqn([x, Literal(lit, F32W)], [out], ew.mul_p, params)
+        return sk.closed_jaxpr_key(ClosedJaxpr(Jaxpr([], [x], [out], [eqn]), []))
+
+    assert one_eqn(0.0) == one_eqn(0.0) and one_eqn(float("nan")) == one_eqn(float("nan"))
+    assert one_eqn(0.0) != one_eqn(-0.0)
+    assert one_eqn(1.0) != one_eqn(1) != one_eqn(True)
+    assert one_eqn(1.0, p=0.0) != one_eqn(1.0, p=-0.0)
+    assert one_eqn(1.0, p=(1, 1)) != one_eqn(1.0, p=(1, True))
+    assert one_eqn(1.0, p=1) != one_eqn(1.0, p=True)
+    assert one_eqn(1.0, p=np.dtype("float32")) != one_eqn(1.0, p=np.dtype("float64"))
+    f, g = (lambda: 0), (lambda: 0)
+    assert one_eqn(1.0, p=f) == one_eqn(1.0, p=f) != one_eqn(1.0, p=g)  # by identity
 
 
 def test_key_gives_up_on_large_mutable_consts():
