@@ -26,7 +26,7 @@ import numpy as np
 from purejax._src import core, dtypes
 from purejax._src import tree_util as tu
 from purejax._src.array import Array
-from purejax._src.backends.structural_key import closed_jaxpr_key, params_key
+from purejax._src.backends.structural_key import Key, closed_jaxpr_key, params_key
 from purejax._src.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Tracer, Var
 from purejax._src.debug_info import DebugInfo, func_name
 from purejax._src.interpreters import ad, batching
@@ -616,7 +616,11 @@ _compiled_subs: OrderedDict = OrderedDict()
 STRUCTURAL_CACHE_SIZE = 256
 
 
-def _structural_cached(cache: OrderedDict, what: tuple, skey, build: Callable):
+def _structural_cached(cache: OrderedDict, what: tuple, skey: Key | None,
+                       build: Callable[[], Callable]) -> Callable:
+    """build(), or what it returned for an earlier call with the same `what`, structural
+    key `skey`, backend and x64 flag (the avals already tell x64 programs apart; the flag
+    is there in case an impl run by constant folding reads it)."""
     from purejax._src.config import _flags
     if skey is None or _flags.get("purejax_dump_generated_code"):
         return build()  # unkeyable, or the user asked to see the code of every compile
