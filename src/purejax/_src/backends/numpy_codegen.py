@@ -275,4 +275,7 @@ def lower_call_jaxpr(param_name: str):
     """Lowering for primitives whose semantics is 'evaluate the sub-Jaxpr param'."""
     def lower(eqn, compile_sub):
         return compile_sub(eqn.params[param_name], eqn.params.get("name", eqn.primitive.name))
+    # All the generated code depends on (structural_key.py): a custom_jvp_call's rule,
+    # a fresh closure on every trace, must not make equal programs look different.
+    lower.key_params = (param_name, "name")
     return lower

@@ -18,6 +18,7 @@ unknown value) so that loop carries keep one type across iterations.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Callable, Sequence
 
 import numpy as np
@@ -25,11 +26,13 @@ import numpy as np
 from purejax._src import core, dtypes
 from purejax._src import tree_util as tu
 from purejax._src.array import Array
+from purejax._src.backends.structural_key import Key, closed_jaxpr_key, params_key
 from purejax._src.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Tracer, Var
 from purejax._src.debug_info import DebugInfo, func_name
 from purejax._src.interpreters import ad, batching
 from purejax._src.interpreters import partial_eval as pe
 from purejax._src.interpreters.ad import Zero
+from purejax._src.control_flow import hoisting
 
 
 # ---------------------------------------------------------------------------
@@ -76,12 +79,19 @@ class Traced:
 
 
 def trace_fun(fun: Callable, in_tree, in_avals: Sequence[ShapedArray], transform: str,
-              post: Callable | None = None) -> Traced:
+              post: Callable | None = None, interpreted: bool = False) -> Traced:
     """Stage `fun(*tree_unflatten(in_tree, args))`; its pytree output is flattened.
-    `post(out_leaves)` may rewrite the flat outputs while tracing (weak-type fixes)."""
+    `post(out_leaves)` may rewrite the flat outputs while tracing (weak-type fixes).
+    `interpreted`: the primitive's impl interprets the Jaxpr rather than compiling it
+    (eager cond), so there is no compiled code to reuse (see hoisting.py)."""
     store = []
+    context = hoisting.eager_context(core.current_trace())
+    eager = context is not None
+    nested_operands: list = []
 
     def flat(*args):
+        if eager:
+            nested_operands.append(hoisting.mark_eager_body(core.current_trace()))
         out = fun(*tu.tree_unflatten(in_tree, list(args)))
         leaves, tree = tu.tree_flatten(out)
         store.append(tree)
@@ -96,6 +106,10 @@ def trace_fun(fun: Callable, in_tree, in_avals: Sequence[ShapedArray], transform
 
     info = DebugInfo(transform, fun, None)
     jaxpr, consts, _ = pe.trace_to_jaxpr(flat, list(in_avals), debug_info=info)
+    if eager and (context == "body" or not interpreted):
+        # scalars that change from call to call become operands (hoisting.py)
+        jaxpr, consts = hoisting.hoist_varying_literals(fun, transform, jaxpr, consts,
+                                                        nested_operands[-1])
     hoisted = pe.convert_constvars_jaxpr(jaxpr)
     return Traced(ClosedJaxpr(hoisted, []), list(consts), store[-1])
 
@@ -517,9 +531,15 @@ def instantiate_ct(ct, aval: ShapedArray):
 # Evaluation helpers for the primitives' impls (eager mode)
 
 def compile_sub(closed: ClosedJaxpr, name: str) -> Callable:
-    """The jit backend's callable on raw NumPy values, cached on the ClosedJaxpr."""
+    """The jit backend's callable on raw NumPy values, cached on the ClosedJaxpr and,
+    across eager calls, by the Jaxpr's structure (see `_structural_cached`)."""
+    from purejax._src.config import _flags
     from purejax._src.jit import compiled_for
-    return compiled_for(closed, name, inline=False)
+    fn = closed.side.get(("compiled", _flags.get("purejax_jit_backend"), False))
+    if fn is not None:
+        return fn
+    return _structural_cached(_compiled_subs, ("compiled", name), closed_jaxpr_key(closed),
+                              lambda: compiled_for(closed, name, inline=False))
 
 
 def unguarded(fn: Callable) -> Callable:
@@ -561,9 +581,9 @@ def run_lowered(make_runner: Callable, params: dict, args: Sequence,
 
 
 def _cached_runner(make_runner: Callable, params: dict) -> Callable:
-    """make_runner(params, compile_sub), cached on the first sub-Jaxpr in params (the
-    runner is generated code: building it for every eager call would cost more
-    than running it)."""
+    """make_runner(params, compile_sub), cached on the first sub-Jaxpr in params and
+    by the params' structure (the runner holds generated code: building it for every
+    eager call would cost more than running it)."""
     from purejax._src.config import _flags
     closed = next((v for v in params.values() if type(v) is ClosedJaxpr), None)
     if closed is None:
@@ -575,12 +595,50 @@ def _cached_runner(make_runner: Callable, params: dict) -> Callable:
         hash(key)
     except TypeError:
         key = None
-    if closed is None or key is None:
-        return make_runner(params, compile_sub)
-    runner = closed.side.get(key)
-    if runner is None:
-        runner = closed.side[key] = make_runner(params, compile_sub)
+    if closed is not None and key is not None:
+        runner = closed.side.get(key)
+        if runner is not None:
+            return runner
+    runner = _structural_cached(_runners, ("runner", make_runner), params_key(params),
+                                lambda: make_runner(params, compile_sub))
+    if closed is not None and key is not None:
+        closed.side[key] = runner
     return runner
+
+
+# Eager control flow traces its user functions again on every call, so its sub-Jaxprs
+# are new objects each time (the caches on them start empty) though usually equal in
+# structure to the last call's. These caches map structural keys
+# (backends/structural_key.py: equal keys, equal generated code) to what was built
+# for an earlier call, so a repeated call costs tracing, a key and the run.
+_runners: OrderedDict = OrderedDict()
+_compiled_subs: OrderedDict = OrderedDict()
+STRUCTURAL_CACHE_SIZE = 256
+
+
+def _structural_cached(cache: OrderedDict, what: tuple, skey: Key | None,
+                       build: Callable[[], Callable]) -> Callable:
+    """build(), or what it returned for an earlier call with the same `what`, structural
+    key `skey`, backend and x64 flag (the avals already tell x64 programs apart; the flag
+    is there in case an impl run by constant folding reads it)."""
+    from purejax._src.config import _flags
+    if skey is None or _flags.get("purejax_dump_generated_code"):
+        return build()  # unkeyable, or the user asked to see the code of every compile
+    key = what + (_flags.get("purejax_jit_backend"), _flags.get("jax_enable_x64"), skey)
+    hit = cache.get(key)
+    if hit is not None:
+        try:
+            cache.move_to_end(key)
+        except KeyError:  # evicted meanwhile by another thread
+            pass
+        return hit
+    built = cache[key] = build()
+    while len(cache) > STRUCTURAL_CACHE_SIZE:
+        try:
+            cache.popitem(last=False)  # the least recently used
+        except KeyError:
+            break
+    return built
 
 
 def register_lowering(prim: core.Primitive, make_runner: Callable) -> None:

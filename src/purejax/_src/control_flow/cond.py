@@ -51,7 +51,7 @@ def _branch_label(i: int, n: int, fun: Callable, cond_style: bool) -> str:
 def _trace_branches(funs: Sequence[Callable], ops_tree, ops_avals, cond_style: bool,
                     what: str):
     """Stage every branch with a shared const list; check their outputs agree."""
-    traced = [cf.trace_fun(f, ops_tree, ops_avals, what) for f in funs]
+    traced = [cf.trace_fun(f, ops_tree, ops_avals, what, interpreted=True) for f in funs]
     first = traced[0]
     n = len(funs)
     for i, t in enumerate(traced[1:], 1):
@@ -82,7 +82,7 @@ def _trace_branches(funs: Sequence[Callable], ops_tree, ops_avals, cond_style: b
     target = [a.update(weak_type=w) for a, w in zip(out_avals, weak)]
     for i, t in enumerate(traced):
         if any(a.weak_type != w for a, w in zip(t.jaxpr.out_avals, weak)):
-            traced[i] = cf.trace_fun(funs[i], ops_tree, ops_avals, what,
+            traced[i] = cf.trace_fun(funs[i], ops_tree, ops_avals, what, interpreted=True,
                                      post=lambda leaves: cf.match_weak_types(leaves, target))
     branches, consts = cf.common_consts(traced)
     return branches, consts, first.out_tree
