@@ -31,6 +31,7 @@ import numpy as np
 
 from purejax._src.config import _flags
 from purejax._src.core import Jaxpr, JaxprEqn, Literal, Primitive, ShapedArray
+from purejax._src.backends.codegen_emit import minmax_scalar_is_slow
 from purejax._src.backends.numpy_codegen import register_lowering
 
 # Groups are formed for outputs with at least this many elements.
@@ -189,15 +190,23 @@ def fuse_elementwise(jaxpr: Jaxpr) -> Jaxpr:
             for e in it.eqns:
                 used_outside.update(v for v in e.invars if type(v) is not Literal and v not in defined)
 
+    epilogues = _pad_add_epilogues(jaxpr, items, made_by)
     eqns = []
     changed = False
     for it in items:
         if isinstance(it, JaxprEqn):
-            eqns.append(it)
+            if not any(it is pad for pad in epilogues.values()):
+                eqns.append(it)
             continue
         kernel = None
         if sum(e.primitive is not bid_p for e in it.eqns) >= 2:
-            kernel = _build_kernel(it, used_outside)
+            pad = epilogues.get(id(it))
+            if pad is not None:
+                kernel = _build_kernel(it, used_outside - set(pad.invars), pad)
+            if kernel is None:
+                if pad is not None:
+                    del epilogues[id(it)]
+                kernel = _build_kernel(it, used_outside)
         if kernel is None:
             eqns.extend(it.eqns)
         else:
@@ -207,6 +216,37 @@ def fuse_elementwise(jaxpr: Jaxpr) -> Jaxpr:
     if not changed:
         return jaxpr
     return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns)
+
+
+def _pad_add_epilogues(jaxpr, items, made_by) -> dict:
+    """id(group) -> a pad_add equation (codegen_simplify's add of two zero pads) whose
+    operands are values of that group read nowhere else: the kernel then writes the
+    padded sum block by block, instead of two whole arrays for a pass of their own."""
+    from purejax._src.backends.codegen_simplify import pad_add_p
+    reads: dict = {}  # reads of each group value from outside its group
+    for it in items:
+        for e in ([it] if isinstance(it, JaxprEqn) else it.eqns):
+            for v in e.invars:
+                if type(v) is not Literal and made_by.get(v) not in (None, it):
+                    reads[v] = reads.get(v, 0) + 1
+    for v in jaxpr.outvars:
+        if type(v) is not Literal:
+            reads[v] = reads.get(v, 0) + 2
+    out = {}
+    for it in items:
+        if not isinstance(it, JaxprEqn) or it.primitive is not pad_add_p:
+            continue
+        x, y = it.invars
+        g = made_by.get(x) if type(x) is not Literal else None
+        if g is None or made_by.get(y) is not g or id(g) in out:
+            continue
+        if reads[x] != (1 if x is not y else 2) or reads[y] != reads[x]:
+            continue
+        p = it.params
+        if x.aval.shape != g.shape or _size(g.shape[:p["axis"]]) != 1:
+            continue
+        out[id(g)] = it
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -286,7 +326,18 @@ class _Kernel:
 _counter = itertools.count()
 
 
-def _build_kernel(group, used_outside):
+def _block_length(n: int) -> int:
+    """About CHUNK elements per block, and blocks of one length (the last one at most
+    a few elements shorter): a short last block would cost as many NumPy calls as a
+    full one."""
+    blocks = max(1, round(n / CHUNK))
+    return max(1, -(-n // blocks))
+
+
+def _build_kernel(group, used_outside, pad=None):
+    """The kernel for `group`, or None. With `pad` (a pad_add equation whose operands
+    are values of the group read nowhere else), the kernel returns the pad_add's
+    result in their place (see _pad_add_epilogue)."""
     shape, eqns = group.shape, group.eqns
     bid_p = _broadcast_in_dim_p()
     defined = {e.outvars[0] for e in eqns}
@@ -297,13 +348,23 @@ def _build_kernel(group, used_outside):
                 seen.add(v)
                 invars.append(v)
     ext_outvars = [e.outvars[0] for e in eqns if e.outvars[0] in used_outside]
-    if not ext_outvars:
+    if not ext_outvars and pad is None:
         return None
     eqns, subst = _cse(eqns)
     outvars = list(dict.fromkeys(subst.get(v, v) for v in ext_outvars))
     dtypes = _dry_run(eqns, invars, 3)
     if dtypes is None:
         return None
+    n = _size(shape)
+    length = _block_length(n)
+    if pad is not None:
+        pad_ops = [subst.get(v, v) for v in pad.invars]
+        if not (dtypes[pad_ops[0]] == dtypes[pad_ops[1]] == pad.outvars[0].aval.dtype):
+            return None
+        inner = _size(shape[pad.params["axis"] + 1:])
+        shift = abs(pad.params["lo_x"] - pad.params["lo_y"]) * inner
+        if shift and shift > (n % length or length):
+            return None  # the carried part must fit in the shortest block
 
     g: dict = {"np": np, "_flags": _flags}
     gid = itertools.count()
@@ -340,6 +401,9 @@ def _build_kernel(group, used_outside):
         for v in e.invars:
             if type(v) is not Literal:
                 last_use[v] = k
+    if pad is not None:
+        for v in pad_ops:
+            last_use[v] = len(eqns)  # read by the epilogue, after the group's equations
 
     # Scratch slots, reused by dtype once no live value holds them.
     slot_dtype: list = []
@@ -371,6 +435,14 @@ def _build_kernel(group, used_outside):
             holders[s] += 1
 
     fills = []
+
+    def fill(value_expr, dt):
+        """A block-long buffer of one value (per call)."""
+        c = f"c{len(fills)}"
+        fills.append(c)
+        pre.append(f"{c} = np.full({length}, {value_expr}, {ref(dt, 'dt')})")
+        return c
+
     for k, e in enumerate(eqns):
         v = e.outvars[0]
         dt = dtypes[v]
@@ -378,9 +450,7 @@ def _build_kernel(group, used_outside):
                                    for a in e.invars]
         is_out = v in out_index
         if prim is bid_p:
-            c = f"c{len(fills)}"
-            fills.append(c)
-            pre.append(f"{c} = np.full({CHUNK}, {args[0]}, {ref(dt, 'dt')})")
+            c = fill(args[0], dt)
             release_dead(k, e)
             if is_out:
                 body.append(f"p{out_index[v]} = f{out_index[v]}[i0:i1]; p{out_index[v]}[...] = {c}")
@@ -392,14 +462,20 @@ def _build_kernel(group, used_outside):
         wide = getattr(impl, "wide_ufunc", None)
         in_dt = e.invars[0].aval.dtype
         ufunc = isinstance(impl, np.ufunc) and not e.params
+        order = range(len(args))
         if ufunc:
-            order = range(len(args))
+            pass
         elif prim.name in _UFUNC_OF and not e.params:
             found = _UFUNC_OF[prim.name](in_dt)
             if found is not None:
                 ufunc, order = True, found[1]
                 impl = found[0]
                 args = [args[i] for i in order]
+        if ufunc and minmax_scalar_is_slow(impl, dt):
+            # an array of the constant instead of the broadcast rank-0 value: the same
+            # comparisons, on NumPy's SIMD path (see codegen_emit)
+            ops = [e.invars[i] for i in order]
+            args = [fill(a, dt) if o.aval.shape == () else a for a, o in zip(args, ops)]
         case_dts = {dtypes.get(a, a.aval.dtype) for a in e.invars[1:]}
         if (prim.name == "select_n" and len(e.invars) == 3 and e.invars[0].aval.dtype == np.bool_
                 and case_dts == {dt} and dt.itemsize in _UINT):
@@ -437,7 +513,10 @@ def _build_kernel(group, used_outside):
                 s = take(dt)
                 dest = f"b{s}"
             if ufunc:
-                body.append(f"{ref(impl, prim.name)}({', '.join(args)}, out={dest})")
+                # out positionally, a little cheaper to parse than the keyword (which
+                # maximum and minimum require)
+                out = f"out={dest}" if impl in (np.maximum, np.minimum) else dest
+                body.append(f"{ref(impl, prim.name)}({', '.join(args)}, {out})")
             else:
                 fn = ref(wide, prim.name)
                 w = take(np.dtype(np.float64))
@@ -468,26 +547,87 @@ def _build_kernel(group, used_outside):
             hold(v, aliases)  # before the operands let go of the buffers
         release_dead(k, e)
 
+    tail = []
+    if pad is not None:
+        _pad_add_epilogue(pad, [name[v] for v in pad_ops], dtypes[pad_ops[0]], shape, n, ref,
+                          pre, body, tail)
+
     nslots = len(slot_dtype)
-    for s, dt in enumerate(slot_dtype):
-        pre.append(f"b{s} = np.empty({CHUNK}, {ref(dt, 'dt')})")
     bufs = [f"b{s}" for s in range(nslots)] + fills
-    n = _size(shape)
+    if nslots:
+        # Scratch buffers are kept between calls (a pool, so that concurrent calls
+        # never share one): fresh pages for every call cost more than the work on
+        # them when the allocator hands memory back to the system.
+        g["_pool"] = []
+        new = ref(functools.partial(_new_scratch, length, tuple(slot_dtype)), "new")
+        pre.append("scratch = _pool.pop() if _pool else " + new + "()")
+        pre.append(f"{', '.join(bufs[:nslots])}{',' if nslots == 1 else ''} = scratch")
     fname = f"fused_{next(_counter)}"
     src = [f"def {fname}({', '.join(params)}):"]
     src += ["    " + ln for ln in pre]
     src.append("    fast = _flags['purejax_float32_math'] == 'fast'")
     src.append(f"    def block(i0, i1{''.join(', ' + b for b in bufs)}):")
     src += ["        " + ln for ln in body]
-    src.append(f"    full = {n} - {n} % {CHUNK}")
-    src.append(f"    for i0 in range(0, full, {CHUNK}):")
-    src.append(f"        block(i0, i0 + {CHUNK}{''.join(', ' + b for b in bufs)})")
+    src.append(f"    full = {n} - {n} % {length}")
+    src.append(f"    for i0 in range(0, full, {length}):")
+    src.append(f"        block(i0, i0 + {length}{''.join(', ' + b for b in bufs)})")
     src.append(f"    if full < {n}:")
     src.append(f"        r = {n} - full")
     src.append(f"        block(full, {n}{''.join(', ' + b + '[:r]' for b in bufs)})")
-    src.append(f"    return [{', '.join(f'o{out_index[subst.get(v, v)]}' for v in ext_outvars)}]")
+    src += ["    " + ln for ln in tail]
+    if nslots:
+        src.append("    _pool.append(scratch)")
+    rets = [f"o{out_index[subst.get(v, v)]}" for v in ext_outvars] + (["pad_out"] if pad else [])
+    src.append(f"    return [{', '.join(rets)}]")
     source = "\n".join(src) + "\n"
     g["__name__"] = "purejax._generated"  # core's RuntimeWarning filter applies
     exec(compile(source, f"<purejax fused {fname}>", "exec"), g)
     out_avals = [ShapedArray(shape, dtypes[subst.get(v, v)], v.aval.weak_type) for v in ext_outvars]
-    return _Kernel(invars, ext_outvars, out_avals, g[fname], source)
+    kernel_outvars = list(ext_outvars)
+    if pad is not None:
+        out_avals.append(pad.outvars[0].aval)
+        kernel_outvars.append(pad.outvars[0])
+    return _Kernel(invars, kernel_outvars, out_avals, g[fname], source)
+
+
+def _new_scratch(length, dts):
+    return [np.empty(length, dt) for dt in dts]
+
+
+def _pad_add_epilogue(pad, xy, dt, shape, n, ref, pre, body, tail):
+    """Source lines computing pad_add(x, y) (codegen_simplify._pad_add_impl: x + y where
+    both are present, x + 0 or 0 + y where one is, +0 elsewhere) from the blocks of x
+    and y. Flattened, the padded operands are x and y shifted by sx and sy elements;
+    the one shifted less, `a`, meets in each block the other's elements up to d = |sx -
+    sy| before the block's end; the other's last d elements are carried to the next
+    block (and after the last, stand alone)."""
+    p = pad.params
+    inner = _size(shape[p["axis"] + 1:])
+    sx, sy = p["lo_x"] * inner, p["lo_y"] * inner
+    total = _size(p["shape"])
+    D = ref(dt, "dt")
+    zero = ref(np.zeros((), dt), "zero")
+    pre.append(f"pad_out = np.empty({tuple(p['shape'])!r}, {D}); F = pad_out.reshape(-1)")
+    x, y = xy
+    lo, hi = min(sx, sy), max(sx, sy)
+    d = hi - lo
+    if lo:
+        pre.append(f"F[:{lo}] = 0")
+    if hi + n < total:
+        pre.append(f"F[{hi + n}:] = 0")
+    if d == 0:
+        body.append(f"np.add({x}, {y}, F[i0 + {lo}:i1 + {lo}])")
+        return
+    a, b = (x, y) if sx <= sy else (y, x)
+
+    def add(a_part, b_part, dest):  # x stays the left operand
+        left, right = (a_part, b_part) if sx <= sy else (b_part, a_part)
+        return f"np.add({left}, {right}, {dest})"
+    pre.append(f"carry = np.empty({d}, {D})")
+    body.append("if i0:")
+    body.append("    " + add(f"{a}[:{d}]", "carry", f"F[i0 + {lo}:i0 + {hi}]"))
+    body.append("else:")
+    body.append("    " + add(f"{a}[:{d}]", zero, f"F[{lo}:{hi}]"))
+    body.append(add(f"{a}[{d}:]", f"{b}[:-{d}]", f"F[i0 + {hi}:i1 + {lo}]"))
+    body.append(f"carry[...] = {b}[-{d}:]")
+    tail.append(add(zero, "carry", f"F[{n + lo}:{n + hi}]"))
