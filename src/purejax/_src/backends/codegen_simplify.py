@@ -191,6 +191,8 @@ class _Rewriter:
                 return True
         if name == "div" and self.balanced_step(invars, out):
             return True
+        if name == "mul" and self.mul_step(invars, out):
+            return True
         if self.fold_neg(name, invars, scalars, out):
             return True
         if name in ("add", "add_any") and self.fuse_pads(invars, out):
@@ -409,6 +411,23 @@ class _Rewriter:
         self.changed = True
         return True
 
+    def mul_step(self, invars, out) -> bool:
+        """g * step(x), the step read nowhere else: mul_step(g, x) multiplies by the
+        comparison's booleans (as a hand-written NumPy program would) instead of
+        materialising the step as floats."""
+        aval = out.aval
+        for i in (0, 1):
+            s, g = invars[i], invars[1 - i]
+            e = self.def_of(s, "step")
+            if e is None or not self.single_use(s):
+                continue
+            x = e.invars[0]
+            if g.aval.shape == x.aval.shape == aval.shape and g.aval.dtype == aval.dtype:
+                self.emit(mul_step_p, [g, x], out, dict(e.params))
+                self.changed = True
+                return True
+        return False
+
     # --- pad + pad + add -------------------------------------------------------
     def fuse_pads(self, invars, out) -> bool:
         pa, pb = self.pads.get(invars[0]), self.pads.get(invars[1])
@@ -526,6 +545,29 @@ step_p = Primitive("step")
 step_p.impl = _step_impl
 step_p.abstract_eval = lambda x, **_: ShapedArray(x.shape, x.dtype)
 step_p.jvp = step_p.batch = step_p.transpose = _codegen_only
+
+
+# --- mul_step: g * step(x) ----------------------------------------------------------
+def _mul_step_impl(g, x, *, less, out=None):
+    """g * step(x) element by element: g times the comparison's booleans (NumPy casts
+    them to exactly 1 and 0 of g's dtype), and g * 0.5 where x == 0. `out` may be g
+    (codegen_emit.reuse_buffers): the products at zeros are taken first."""
+    zero = x.dtype.type(0)
+    at_zero = np.equal(x, zero)
+    half = np.multiply(g[at_zero], x.dtype.type(0.5)) if at_zero.any() else None
+    out = np.multiply(g, (np.less if less else np.greater)(x, zero), out=out)
+    if half is not None:
+        out[at_zero] = half
+    return out
+
+
+_mul_step_impl.out_operands = (0,)  # for codegen_emit.reuse_buffers
+
+
+mul_step_p = Primitive("mul_step")
+mul_step_p.impl = _mul_step_impl
+mul_step_p.abstract_eval = lambda g, x, **_: ShapedArray(x.shape, g.dtype)
+mul_step_p.jvp = mul_step_p.batch = mul_step_p.transpose = _codegen_only
 
 
 def simplify(jaxpr: Jaxpr, max_rounds: int = 8) -> Jaxpr:
