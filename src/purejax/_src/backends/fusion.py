@@ -39,7 +39,7 @@ MIN_SIZE = 1 << 16
 # Elements per block: a float32 block is 128 KiB, so the few live temporaries of a
 # chain stay in L2/L3; fewer, larger blocks keep the per-call overhead (a NumPy call
 # per equation per block) small.
-CHUNK = 1 << 15
+CHUNK = 1 << 17
 
 _FUSIBLE_NAMES = {
     # purejax._src.prims.elementwise
@@ -282,6 +282,48 @@ def _cse(eqns):
     return out, subst
 
 
+def _schedule(eqns, results):
+    """The equations reordered so that each is evaluated just before it is first
+    needed, the operand needing more work first (as Sethi and Ullman order register
+    use): fewer values are live at once, so fewer scratch buffers, and a value is
+    read back while it is still in cache. Values are unchanged (the equations are
+    pure); `results` (the group's values read outside it) are computed in order."""
+    made = {e.outvars[0]: e for e in eqns}
+    cone: dict = {}  # var -> number of equations its value needs (upper bound)
+
+    def size(v):
+        if v not in made:
+            return 0
+        n = cone.get(v)
+        if n is None:
+            n = cone[v] = 1 + sum(size(a) for a in made[v].invars if type(a) is not Literal)
+        return n
+    order, done = [], set()
+
+    def visit(v):
+        stack = [(v, False)]
+        while stack:
+            u, expanded = stack.pop()
+            if u in done or u not in made:
+                continue
+            if expanded:
+                done.add(u)
+                order.append(made[u])
+                continue
+            stack.append((u, True))
+            ops = [a for a in made[u].invars if type(a) is not Literal]
+            # pushed last = visited first: the largest cone
+            for a in sorted(ops, key=size):
+                stack.append((a, False))
+    for e in eqns:  # cones in evaluation order (no deep recursion)
+        size(e.outvars[0])
+    for v in results:
+        visit(v)
+    for e in eqns:  # values read only inside the group but by nothing scheduled
+        visit(e.outvars[0])
+    return order
+
+
 def _dry_run(eqns, invars, chunk_len):
     """The dtype of every value of the group, from evaluating the impls on tiny blocks;
     None when an impl does not behave elementwise (or fails)."""
@@ -352,18 +394,19 @@ def _build_kernel(group, used_outside, pad=None):
         return None
     eqns, subst = _cse(eqns)
     outvars = list(dict.fromkeys(subst.get(v, v) for v in ext_outvars))
+    pad_ops = [] if pad is None else [subst.get(v, v) for v in pad.invars]
+    eqns = _schedule(eqns, outvars + pad_ops)
     dtypes = _dry_run(eqns, invars, 3)
     if dtypes is None:
         return None
     n = _size(shape)
     length = _block_length(n)
     if pad is not None:
-        pad_ops = [subst.get(v, v) for v in pad.invars]
         if not (dtypes[pad_ops[0]] == dtypes[pad_ops[1]] == pad.outvars[0].aval.dtype):
             return None
         inner = _size(shape[pad.params["axis"] + 1:])
         shift = abs(pad.params["lo_x"] - pad.params["lo_y"]) * inner
-        if shift and shift > (n % length or length):
+        if n == 0 or shift > (n % length or length):
             return None  # the carried part must fit in the shortest block
 
     g: dict = {"np": np, "_flags": _flags}
@@ -374,6 +417,10 @@ def _build_kernel(group, used_outside, pad=None):
         g[name] = obj
         return name
 
+    single = n <= length  # one block: straight-line code on the whole arrays
+    if single:
+        length = n
+    blk = "" if single else "[i0:i1]"
     # Names: inputs x<i> (whole arrays, flattened) and s<i> (rank 0); per block,
     # big inputs are sliced into a<i>; outputs o<i> (whole) / p<i> (block slice);
     # scratch buffers b<slot>; fill buffers c<i>; values t<i>.
@@ -387,8 +434,9 @@ def _build_kernel(group, used_outside, pad=None):
         else:
             params.append(f"x{i}")
             big_in.append(i)
-            pre.append(f"x{i} = np.reshape(x{i}, -1)")
-            body.append(f"a{i} = x{i}[i0:i1]")
+            if len(shape) != 1:
+                pre.append(f"x{i} = x{i}.reshape(-1)")
+            body.append(f"a{i} = x{i}{blk}")
             name[v] = f"a{i}"
     out_index = {v: k for k, v in enumerate(outvars)}
     for k, v in enumerate(outvars):
@@ -453,7 +501,7 @@ def _build_kernel(group, used_outside, pad=None):
             c = fill(args[0], dt)
             release_dead(k, e)
             if is_out:
-                body.append(f"p{out_index[v]} = f{out_index[v]}[i0:i1]; p{out_index[v]}[...] = {c}")
+                body.append(f"p{out_index[v]} = f{out_index[v]}{blk}; p{out_index[v]}[...] = {c}")
                 name[v] = f"p{out_index[v]}"
             else:
                 name[v] = c  # the fill buffers live for the whole call
@@ -487,7 +535,7 @@ def _build_kernel(group, used_outside, pad=None):
             release_dead(k, e)
             if is_out:
                 dest = f"p{out_index[v]}"
-                body.append(f"{dest} = f{out_index[v]}[i0:i1]")
+                body.append(f"{dest} = f{out_index[v]}{blk}")
             else:
                 s = take(dt)
                 dest = f"b{s}"
@@ -508,7 +556,7 @@ def _build_kernel(group, used_outside, pad=None):
             release_dead(k, e)  # an operand dying here may share the output's buffer
             if is_out:
                 dest = f"p{out_index[v]}"
-                body.append(f"{dest} = f{out_index[v]}[i0:i1]")
+                body.append(f"{dest} = f{out_index[v]}{blk}")
             else:
                 s = take(dt)
                 dest = f"b{s}"
@@ -540,7 +588,7 @@ def _build_kernel(group, used_outside, pad=None):
             if type(a) is not Literal:
                 aliases |= holds.get(a, set())
         if is_out:
-            body.append(f"p{out_index[v]} = f{out_index[v]}[i0:i1]; p{out_index[v]}[...] = {t}")
+            body.append(f"p{out_index[v]} = f{out_index[v]}{blk}; p{out_index[v]}[...] = {t}")
             name[v] = f"p{out_index[v]}"
         else:
             name[v] = t
@@ -550,7 +598,7 @@ def _build_kernel(group, used_outside, pad=None):
     tail = []
     if pad is not None:
         _pad_add_epilogue(pad, [name[v] for v in pad_ops], dtypes[pad_ops[0]], shape, n, ref,
-                          pre, body, tail)
+                          pre, body, tail, single)
 
     nslots = len(slot_dtype)
     bufs = [f"b{s}" for s in range(nslots)] + fills
@@ -565,15 +613,19 @@ def _build_kernel(group, used_outside, pad=None):
     fname = f"fused_{next(_counter)}"
     src = [f"def {fname}({', '.join(params)}):"]
     src += ["    " + ln for ln in pre]
-    src.append("    fast = _flags['purejax_float32_math'] == 'fast'")
-    src.append(f"    def block(i0, i1{''.join(', ' + b for b in bufs)}):")
-    src += ["        " + ln for ln in body]
-    src.append(f"    full = {n} - {n} % {length}")
-    src.append(f"    for i0 in range(0, full, {length}):")
-    src.append(f"        block(i0, i0 + {length}{''.join(', ' + b for b in bufs)})")
-    src.append(f"    if full < {n}:")
-    src.append(f"        r = {n} - full")
-    src.append(f"        block(full, {n}{''.join(', ' + b + '[:r]' for b in bufs)})")
+    if any(ln == "if fast:" for ln in body):
+        src.append("    fast = _flags['purejax_float32_math'] == 'fast'")
+    if single:
+        src += ["    " + ln for ln in body]
+    else:
+        src.append(f"    def block(i0, i1{''.join(', ' + b for b in bufs)}):")
+        src += ["        " + ln for ln in body]
+        src.append(f"    full = {n} - {n} % {length}")
+        src.append(f"    for i0 in range(0, full, {length}):")
+        src.append(f"        block(i0, i0 + {length}{''.join(', ' + b for b in bufs)})")
+        src.append(f"    if full < {n}:")
+        src.append(f"        r = {n} - full")
+        src.append(f"        block(full, {n}{''.join(', ' + b + '[:r]' for b in bufs)})")
     src += ["    " + ln for ln in tail]
     if nslots:
         src.append("    _pool.append(scratch)")
@@ -594,7 +646,7 @@ def _new_scratch(length, dts):
     return [np.empty(length, dt) for dt in dts]
 
 
-def _pad_add_epilogue(pad, xy, dt, shape, n, ref, pre, body, tail):
+def _pad_add_epilogue(pad, xy, dt, shape, n, ref, pre, body, tail, single):
     """Source lines computing pad_add(x, y) (codegen_simplify._pad_add_impl: x + y where
     both are present, x + 0 or 0 + y where one is, +0 elsewhere) from the blocks of x
     and y. Flattened, the padded operands are x and y shifted by sx and sy elements;
@@ -607,27 +659,40 @@ def _pad_add_epilogue(pad, xy, dt, shape, n, ref, pre, body, tail):
     total = _size(p["shape"])
     D = ref(dt, "dt")
     zero = ref(np.zeros((), dt), "zero")
-    pre.append(f"pad_out = np.empty({tuple(p['shape'])!r}, {D}); F = pad_out.reshape(-1)")
+    pre.append(f"pad_out = np.empty({tuple(p['shape'])!r}, {D})")
+    pre.append("F = pad_out" + ("" if len(p["shape"]) == 1 else ".reshape(-1)"))
     x, y = xy
     lo, hi = min(sx, sy), max(sx, sy)
     d = hi - lo
+
+    def at(start, stop):  # a slice of F, offsets from the block's start/end
+        if single:
+            return f"F[{start}:{n + stop}]"
+        return f"F[i0{f' + {start}' if start else ''}:i1{f' + {stop}' if stop else ''}]"
     if lo:
         pre.append(f"F[:{lo}] = 0")
     if hi + n < total:
         pre.append(f"F[{hi + n}:] = 0")
     if d == 0:
-        body.append(f"np.add({x}, {y}, F[i0 + {lo}:i1 + {lo}])")
+        body.append(f"np.add({x}, {y}, {at(lo, lo)})")
         return
     a, b = (x, y) if sx <= sy else (y, x)
 
     def add(a_part, b_part, dest):  # x stays the left operand
         left, right = (a_part, b_part) if sx <= sy else (b_part, a_part)
         return f"np.add({left}, {right}, {dest})"
-    pre.append(f"carry = np.empty({d}, {D})")
-    body.append("if i0:")
-    body.append("    " + add(f"{a}[:{d}]", "carry", f"F[i0 + {lo}:i0 + {hi}]"))
-    body.append("else:")
-    body.append("    " + add(f"{a}[:{d}]", zero, f"F[{lo}:{hi}]"))
-    body.append(add(f"{a}[{d}:]", f"{b}[:-{d}]", f"F[i0 + {hi}:i1 + {lo}]"))
-    body.append(f"carry[...] = {b}[-{d}:]")
-    tail.append(add(zero, "carry", f"F[{n + lo}:{n + hi}]"))
+    head = add(f"{a}[:{d}]", zero, f"F[{lo}:{hi}]")  # a alone
+    if single:
+        body.append(head)
+    else:
+        pre.append(f"carry = np.empty({d}, {D})")
+        body.append("if i0:")
+        body.append("    " + add(f"{a}[:{d}]", "carry", f"F[i0 + {lo}:i0 + {hi}]"))
+        body.append("else:")
+        body.append("    " + head)
+    body.append(add(f"{a}[{d}:]", f"{b}[:-{d}]", at(hi, lo)))
+    if single:
+        body.append(add(zero, f"{b}[-{d}:]", f"F[{n + lo}:{n + hi}]"))  # b alone
+    else:
+        body.append(f"carry[...] = {b}[-{d}:]")
+        tail.append(add(zero, "carry", f"F[{n + lo}:{n + hi}]"))
