@@ -213,7 +213,26 @@ def _dot_general(eqn, args, ref):
         return None
     a = args[0] if lc[0] == lhs.ndim - 1 else f"{args[0]}.T"
     b = args[1] if rc[0] == 0 else f"{args[1]}.T"
+    if lhs.ndim == rhs.ndim == 2 and min(out.shape + (lhs.shape[lc[0]],)) >= 2 and \
+            out.dtype in _GEMM_DTYPES:
+        return Fresh(f"{ref(matmul2d, 'matmul2d')}({a}, {b})")
     return Fresh(f"np.dot({a}, {b})")
+
+
+_GEMM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def matmul2d(a, b):
+    """np.dot(a, b) for matrices (every dimension >= 2, float32/float64), without
+    np.dot's memset of the result, which gemm overwrites (beta = 0): for C- or
+    F-contiguous aligned operands, np.matmul makes the very same BLAS call as np.dot
+    (cblas_?gemm, row-major, the same transpose flags and leading dimensions, or
+    ?syrk for a matrix times its transpose; numpy/_core/src/common/cblasfuncs.c and
+    umath/matmul.c.src). Other layouts, which the two copy differently, keep np.dot."""
+    fa, fb = a.flags, b.flags
+    if fa.forc and fb.forc and fa.aligned and fb.aligned:
+        return np.matmul(a, b)
+    return np.dot(a, b)
 
 
 @rule("reduce_sum")

@@ -104,7 +104,9 @@ def _not_traceable(*args, **params):
 
 fused_elementwise_p.jvp = _not_traceable
 fused_elementwise_p.batch = _not_traceable
-register_lowering(fused_elementwise_p, lambda eqn, compile_sub: eqn.params["kernel"])
+# The generated function itself (with its `source`), which control_flow/inline.py can
+# splice into its caller when it is straight-line code.
+register_lowering(fused_elementwise_p, lambda eqn, compile_sub: eqn.params["kernel"]._fn)
 
 
 # ---------------------------------------------------------------------------
@@ -634,6 +636,7 @@ def _build_kernel(group, used_outside, pad=None):
     source = "\n".join(src) + "\n"
     g["__name__"] = "purejax._generated"  # core's RuntimeWarning filter applies
     exec(compile(source, f"<purejax fused {fname}>", "exec"), g)
+    g[fname].source = source
     out_avals = [ShapedArray(shape, dtypes[subst.get(v, v)], v.aval.weak_type) for v in ext_outvars]
     kernel_outvars = list(ext_outvars)
     if pad is not None:
