@@ -146,7 +146,7 @@ def test_values_aliased_through_a_call_keep_their_buffer(fdtype):
 
 class _Identity:
     """A primitive whose impl hands back its operand, as some NumPy functions do."""
-    p = core.Primitive("w35_identity")
+    p = core.Primitive("test_w35_identity")
     p.impl = lambda x: x
     p.abstract_eval = lambda x: x
 
