@@ -265,11 +265,11 @@ def test_matmul2d_is_np_dot_bit_for_bit(dtype, la, lb):
     a[0, :5] = [np.inf, -0., np.nan, 1e30, -1e-30]
     b[:4, 0] = [-np.inf, 0., 2., -0.]
     A, B = _layouts(a)[la], _layouts(b)[lb]
-    got, want = codegen_emit.matmul2d(A, B), np.dot(A, B)
-    assert got.tobytes() == want.tobytes() or _bits(got) == _bits(want)
-    # a matrix times its own transpose (?syrk in both)
-    assert _bits(codegen_emit.matmul2d(A, A.T)) == _bits(np.dot(A, A.T))
-    assert _bits(codegen_emit.matmul2d(A.T, A)) == _bits(np.dot(A.T, A))
+    with np.errstate(all="ignore"):
+        assert _bits(codegen_emit.matmul2d(A, B)) == _bits(np.dot(A, B))
+        # a matrix times its own transpose (?syrk in both)
+        assert _bits(codegen_emit.matmul2d(A, A.T)) == _bits(np.dot(A, A.T))
+        assert _bits(codegen_emit.matmul2d(A.T, A)) == _bits(np.dot(A.T, A))
 
 
 @pytest.mark.parametrize("shapes", [((5, 7), (7, 3)), ((1, 7), (7, 3)), ((5, 1), (1, 3)),

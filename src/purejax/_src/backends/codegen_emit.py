@@ -91,10 +91,8 @@ def _minmax(ufunc):
         new = list(args)
         for i, v in enumerate(eqn.invars):
             if type(v) is Literal and v.aval.shape == () and v.aval.dtype == out.dtype:
-                val = v.val
-                full = np.full(out.shape, np.asarray(getattr(val, "_value", val), out.dtype))
-                full.setflags(write=False)
-                new[i] = ref(full, "full")
+                val = np.asarray(getattr(v.val, "_value", v.val), out.dtype)
+                new[i] = ref(_full(out.shape, out.dtype.str, val.tobytes()), "full")
         if new == list(args):
             return None
         return _ufunc_call(eqn, ufunc, new, ref)
@@ -103,7 +101,15 @@ def _minmax(ufunc):
 
 # Arrays of a constant are made for results of this many elements (below, the call
 # costs more than the loop; above, the constant costs more memory than it saves).
-_MINMAX_FULL_MIN, _MINMAX_FULL_MAX = 1 << 10, 1 << 20
+_MINMAX_FULL_MIN, _MINMAX_FULL_MAX = 1 << 10, 1 << 18
+
+
+@functools.lru_cache(maxsize=32)
+def _full(shape, dtype, value_bytes):
+    """A read-only array of one value, shared by every function that asks for it."""
+    full = np.full(shape, np.frombuffer(value_bytes, dtype)[0])
+    full.setflags(write=False)
+    return full
 rule("max")(_minmax(np.maximum))
 rule("min")(_minmax(np.minimum))
 
