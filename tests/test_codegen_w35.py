@@ -130,6 +130,41 @@ def test_a_live_view_keeps_its_buffer(fdtype, view):
     check_same(f, x)
 
 
+@pytest.mark.parametrize("view", ["reshape", "transpose", "slice"])
+def test_dead_buffers_are_recycled_only_when_no_view_reads_them(fdtype, view):
+    x = _special(fdtype, (6, 6))
+    y = np.roll(_special(fdtype, (6, 6)), 4)
+    views = {"reshape": lambda t: t.reshape(4, 9), "transpose": lambda t: t.T,
+             "slice": lambda t: t[::2]}
+
+    def f(x, y):
+        t = jnp.sin(x) * 2.     # fresh
+        v = views[view](t)      # a view, read at the end
+        d = x - 1.              # fresh, dead after the next line
+        u = t + d               # t's and d's last direct reads
+        w = y * 3.              # a new (6, 6) result: may take d's buffer, never t's
+        p = w @ y               # a product: may take a dead buffer too
+        return u, w - p, v * 1.
+    check_same(f, x, y)
+    src = _source(f, x, y)
+    assert "out=" in src
+
+
+def test_products_into_dead_buffers_of_any_layout(fdtype):
+    a = _special(fdtype, (5, 4))
+    b = np.roll(_special(fdtype, (5, 5)), 1)
+
+    def f(a, b):
+        t = a.T * 2.            # (4, 5), laid out like a.T (F order)
+        s = jnp.sum(t, axis=0)  # t dies: a dead F-ordered buffer
+        p = a.T @ b             # (4, 5): gets t's buffer, which gemm cannot write
+        q = p * 2.              # p dies: a C-ordered one
+        r = a.T @ (b * 3.)      # (4, 5): gets it
+        return s, q, r
+    check_same(f, a, b)
+    assert "_matmul2d" in _source(f, a, b) and _source(f, a, b).count("out=") >= 2
+
+
 def test_values_aliased_through_a_call_keep_their_buffer(fdtype):
     # an inner jit that returns its argument: the outer code sees a call whose result
     # may be the very same array

@@ -48,6 +48,10 @@ class Fresh(str):
     """An expression whose value is always a new array of its own (not a view)."""
 
 
+class FreshOut(Fresh):
+    """A Fresh call that also takes `out=` (an array of its result's shape and dtype)."""
+
+
 def emit(eqn, args, ref):
     """The inline expression for eqn, or None. `ref(obj, hint)` names a global."""
     if not _registered:
@@ -221,22 +225,26 @@ def _dot_general(eqn, args, ref):
     b = args[1] if rc[0] == 0 else f"{args[1]}.T"
     if lhs.ndim == rhs.ndim == 2 and min(out.shape + (lhs.shape[lc[0]],)) >= 2 and \
             out.dtype in _GEMM_DTYPES:
-        return Fresh(f"{ref(matmul2d, 'matmul2d')}({a}, {b})")
+        return FreshOut(f"{ref(matmul2d, 'matmul2d')}({a}, {b})")
     return Fresh(f"np.dot({a}, {b})")
 
 
 _GEMM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def matmul2d(a, b):
+def matmul2d(a, b, out=None):
     """np.dot(a, b) for matrices (every dimension >= 2, float32/float64), without
     np.dot's memset of the result, which gemm overwrites (beta = 0): for C- or
     F-contiguous aligned operands, np.matmul makes the very same BLAS call as np.dot
     (cblas_?gemm, row-major, the same transpose flags and leading dimensions, or
     ?syrk for a matrix times its transpose; numpy/_core/src/common/cblasfuncs.c and
-    umath/matmul.c.src). Other layouts, which the two copy differently, keep np.dot."""
+    umath/matmul.c.src), also into a C-contiguous `out` (a dead buffer of the result's
+    shape and dtype, from reuse_buffers). Other layouts, which the two copy
+    differently, keep np.dot (and a new array)."""
     fa, fb = a.flags, b.flags
     if fa.forc and fb.forc and fa.aligned and fb.aligned:
+        if out is not None and out.flags.c_contiguous and out.flags.aligned:
+            return np.matmul(a, b, out=out)
         return np.matmul(a, b)
     return np.dot(a, b)
 
@@ -267,13 +275,20 @@ def _fresh_impl(prim) -> bool:
 
 
 def reuse_buffers(body: list, lines: list, params, returned, globs: dict) -> None:
-    """Rewrite, in `body`, elementwise ufunc calls `v = f(a, b)` into `v = f(a, b,
-    out=a)` where a's buffer can take the result: a is an array this function
-    allocated itself (a ufunc result, np.dot, ...; never an input, a constant or a
-    view), of the result's shape and dtype (with every operand of that dtype, so the
-    ufunc runs the same loop), and neither a nor any view of it is read afterwards or
-    returned. NumPy computes an elementwise ufunc into an operand's own buffer exactly
-    as into a new one.
+    """Rewrite, in `body`, calls that make a new array into calls writing into a buffer
+    that is no longer needed, as a hand-written NumPy program would with `x += b`:
+    fewer allocations, and memory that is still in cache.
+
+    * An elementwise ufunc `v = f(a, b)` becomes `f(a, b, out=a)` when a's buffer
+      dies there; NumPy computes into an operand's own buffer exactly as into a new
+      one. (Impls with an `out_operands` attribute, e.g. mul_step, likewise.)
+    * Otherwise an elementwise ufunc, or a FreshOut call (matmul2d), gets `out=` an
+      array of its result's shape and dtype that nothing reads any more.
+
+    A buffer is an array this function allocated itself (a ufunc result, a product, a
+    reduction, ...; never an input, a constant or a view), of the result's shape and
+    dtype (for a ufunc, with every operand of that dtype, so it runs the same loop),
+    and it is dead when neither it nor any view of it is read later or returned.
 
     `lines` holds, per equation, (index in body, output names, operand expressions,
     equation, emitted call). A value that is neither known fresh nor an elementwise
@@ -289,9 +304,17 @@ def reuse_buffers(body: list, lines: list, params, returned, globs: dict) -> Non
     owner: dict = {}      # name -> the buffer (a line's output name) it is, itself
     roots: dict = {}      # name -> buffers it may hold or view
     names_of: dict = {}   # buffer -> names that may hold or view it
+    aval_of: dict = {}    # buffer -> (shape, dtype)
+    free: dict = {}       # (shape, dtype) -> buffers no name will read again
+    in_free: set = set()
 
     def dead_after(buf, k):
         return all(last_read.get(n, -1) <= k for n in names_of[buf])
+
+    def hold(out, buf):
+        owner[out] = buf
+        roots[out] = {buf}
+        names_of.setdefault(buf, set()).add(out)
 
     for k, (i, outs, args, eqn, call) in enumerate(lines):
         held = set()
@@ -300,41 +323,54 @@ def reuse_buffers(body: list, lines: list, params, returned, globs: dict) -> Non
         m = _CALL.fullmatch(call) if len(outs) == 1 else None
         fn = globs.get(m.group(1)) if m else None
         out_aval = eqn.outvars[0].aval if len(outs) == 1 else None
-        if isinstance(fn, np.ufunc) and fn.nout == 1:
+        ufunc = isinstance(fn, np.ufunc) and fn.nout == 1
+        if ufunc:
             # the ufunc's loop is the one for these operand dtypes
             same = all(v.aval.dtype == out_aval.dtype for v in eqn.invars)
             positions = range(len(eqn.invars)) if same else ()
         else:  # an impl taking out= for some operands (e.g. mul_step's g)
             positions = getattr(getattr(fn, "func", fn), "out_operands", None)
-        if positions is not None and out_aval.ndim > 0:
-            operands = m.group(2).split(", ")
-            target = None
-            for j in positions if len(args) == len(eqn.invars) == len(operands) else ():
+            same = False
+        takes_out = (ufunc and same) or isinstance(call, FreshOut)
+        if (positions is not None or takes_out) and out_aval.ndim > 0:
+            key = (out_aval.shape, out_aval.dtype)
+            target = buf = None
+            operands = m.group(2).split(", ") if m else None
+            for j in positions if positions is not None and len(args) == len(eqn.invars) \
+                    == len(operands) else ():
                 a, v = args[j], eqn.invars[j]
-                buf = owner.get(a)
-                if buf is not None and v.aval.shape == out_aval.shape and \
-                        v.aval.dtype == out_aval.dtype and dead_after(buf, k):
-                    target = a
+                b = owner.get(a)
+                if b is not None and v.aval.shape == out_aval.shape and \
+                        v.aval.dtype == out_aval.dtype and dead_after(b, k):
+                    target, buf = a, b
                     break
+            if target is None and takes_out and free.get(key):
+                buf = free[key].pop()
+                in_free.discard(buf)
+                target = buf  # the array itself (other names may be views)
             out = outs[0]
             if target is not None:
-                body[i] = f"{out} = {m.group(1)}({', '.join(operands)}, out={target})"
-                buf = owner[target]
+                if m is not None:
+                    body[i] = f"{out} = {m.group(1)}({', '.join(operands)}, out={target})"
+                else:
+                    body[i] = f"{out} = {call[:-1]}, out={target})"
             else:
                 buf = out
-                names_of[buf] = set()
-            owner[out] = buf
-            roots[out] = {buf}
-            names_of[buf].add(out)
-            continue
-        fresh = len(outs) == 1 and out_aval.ndim > 0 and (
-            isinstance(call, Fresh) or _fresh_impl(eqn.primitive))
-        for out in outs:
-            if fresh:
-                owner[out] = out
-                roots[out] = {out}
-                names_of[out] = {out}
-            else:
-                roots[out] = set(held)
-                for b in held:
-                    names_of[b].add(out)
+                aval_of[buf] = key
+            hold(out, buf)
+        else:
+            fresh = len(outs) == 1 and out_aval.ndim > 0 and (
+                isinstance(call, Fresh) or _fresh_impl(eqn.primitive))
+            for out in outs:
+                if fresh:
+                    hold(out, out)
+                    aval_of[out] = (out_aval.shape, out_aval.dtype)
+                else:
+                    roots[out] = set(held)
+                    for b in held:
+                        names_of[b].add(out)
+        # buffers whose last reader was this line are free from the next one
+        for b in held:
+            if b in aval_of and b not in in_free and dead_after(b, k):
+                free.setdefault(aval_of[b], []).append(b)
+                in_free.add(b)
