@@ -10,9 +10,10 @@ computes (same NumPy operations, same order). An expression that always makes a 
 array is marked `Fresh`, for `reuse_buffers`.
 
 `reuse_buffers` (run on the finished function body) then lets an elementwise ufunc
-write its result into the buffer of an operand that dies there (`out=`), as a
-hand-written NumPy program would with `x += b`: fewer allocations, and a buffer that
-is still in cache.
+or a matrix product write its result into a buffer that is no longer needed (`out=`:
+an operand that dies there, or any dead array of the result's shape and dtype), as a
+hand-written NumPy program would with `x += b`: fewer allocations, and memory that is
+still in cache.
 """
 from __future__ import annotations
 
@@ -114,6 +115,8 @@ def _full(shape, dtype, value_bytes):
     full = np.full(shape, np.frombuffer(value_bytes, dtype)[0])
     full.setflags(write=False)
     return full
+
+
 rule("max")(_minmax(np.maximum))
 rule("min")(_minmax(np.minimum))
 
@@ -157,7 +160,8 @@ def _extremum(ufunc, identity):
         # impl: np.max / np.min(x, axis=axes, initial=identity), i.e. ufunc.reduce
         x = eqn.invars[0].aval
         init = ref(identity(x.dtype), "init")
-        expr = f"{ref(ufunc, ufunc.__name__)}.reduce({args[0]}, axis={tuple(eqn.params['axes'])!r}, initial={init})"
+        axes = tuple(eqn.params["axes"])
+        expr = f"{ref(ufunc, ufunc.__name__)}.reduce({args[0]}, axis={axes!r}, initial={init})"
         return Fresh(expr) if _array_out(eqn) else expr
     return rule_
 

@@ -12,6 +12,11 @@ becomes one `fused_elementwise` equation whose lowering is a generated kernel:
         evaluate the group's equations on the block, into reusable scratch buffers
         write the group's outputs (the values used outside it) into preallocated arrays
 
+A group that fits in one block is straight-line code on the whole arrays. Scratch
+buffers are pooled between calls. The equations are scheduled by need (_schedule), and
+a pad_add of two of the group's values (the transpose of shifted slices, as in
+stencils and the Rosenbrock HVP) is computed by the kernel too (_pad_add_epilogue).
+
 An elementwise NumPy operation on a slice gives the same values as on the whole
 array, so the results are bit-identical to the unfused code: the kernel calls the
 same ufuncs with the same dtypes (the dtypes are checked by a dry run at compile
@@ -36,9 +41,11 @@ from purejax._src.backends.numpy_codegen import register_lowering
 
 # Groups are formed for outputs with at least this many elements.
 MIN_SIZE = 1 << 16
-# Elements per block: a float32 block is 128 KiB, so the few live temporaries of a
-# chain stay in L2/L3; fewer, larger blocks keep the per-call overhead (a NumPy call
-# per equation per block) small.
+# Elements per block (about: blocks are of one length, see _block_length). A NumPy
+# pass costs the same per element from ~16K to ~1M elements while the data stays in
+# L2/L3, and each block costs a NumPy call per equation: so blocks are large (a
+# float32 block is 512 KiB; a chain's few live temporaries stay in L3), and a group up
+# to ~1.5 CHUNK is one block, run as straight-line code.
 CHUNK = 1 << 17
 
 _FUSIBLE_NAMES = {
@@ -240,7 +247,9 @@ def _pad_add_epilogues(jaxpr, items, made_by) -> dict:
         if not isinstance(it, JaxprEqn) or it.primitive is not pad_add_p:
             continue
         x, y = it.invars
-        g = made_by.get(x) if type(x) is not Literal else None
+        if type(x) is Literal or type(y) is Literal:
+            continue
+        g = made_by.get(x)
         if g is None or made_by.get(y) is not g or id(g) in out:
             continue
         if reads[x] != (1 if x is not y else 2) or reads[y] != reads[x]:
@@ -514,9 +523,7 @@ def _build_kernel(group, used_outside, pad=None):
         in_dt = e.invars[0].aval.dtype
         ufunc = isinstance(impl, np.ufunc) and not e.params
         order = range(len(args))
-        if ufunc:
-            pass
-        elif prim.name in _UFUNC_OF and not e.params:
+        if not ufunc and prim.name in _UFUNC_OF and not e.params:
             found = _UFUNC_OF[prim.name](in_dt)
             if found is not None:
                 ufunc, order = True, found[1]
