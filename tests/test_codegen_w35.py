@@ -19,6 +19,12 @@ from purejax._src.backends import codegen_emit, fusion, interpret, numpy_codegen
 from purejax._src.prims import elementwise as ew
 
 
+@pytest.fixture(autouse=True)
+def _reuse_every_buffer(monkeypatch):
+    # the tests' arrays are small: let buffer reuse consider them all
+    monkeypatch.setattr(codegen_emit, "REUSE_MIN_SIZE", 0)
+
+
 def _run(fn, args, backend):
     prev = jax.config.purejax_jit_backend
     jax.config.update("purejax_jit_backend", backend)

@@ -18,7 +18,7 @@ still in cache.
 from __future__ import annotations
 
 import functools
-import re
+import math
 
 import numpy as np
 
@@ -265,17 +265,22 @@ def _reduce_sum(eqn, args, ref):
 # ---------------------------------------------------------------------------
 # Buffer reuse
 
-_CALL = re.compile(r"(\w+)\(([\w, ]*)\)")
+# Results smaller than this are left to the allocator: reusing their buffers saves
+# less than it costs to decide (this pass runs on every generated function).
+REUSE_MIN_SIZE = 1 << 10
+
+_fresh_prims = None
 
 
 def _fresh_impl(prim) -> bool:
     """Primitives whose impl (called from the generated code) always returns a new
     array for an array result."""
-    from purejax._src.backends import codegen_simplify
-    if prim in (codegen_simplify.step_p, codegen_simplify.pad_add_p, codegen_simplify.mul_step_p):
-        return True
+    global _fresh_prims
+    if _fresh_prims is None:
+        from purejax._src.backends import codegen_simplify as cs
+        _fresh_prims = frozenset({cs.step_p, cs.pad_add_p, cs.mul_step_p})
     # in_double's unary ufuncs: the ufunc's result, or its .astype copy
-    return getattr(prim.impl, "wide_ufunc", None) is not None
+    return prim in _fresh_prims or getattr(prim.impl, "wide_ufunc", None) is not None
 
 
 def reuse_buffers(body: list, lines: list, params, returned, globs: dict) -> None:
@@ -307,72 +312,72 @@ def reuse_buffers(body: list, lines: list, params, returned, globs: dict) -> Non
         last_read[r] = inf
     owner: dict = {}      # name -> the buffer (a line's output name) it is, itself
     roots: dict = {}      # name -> buffers it may hold or view
-    names_of: dict = {}   # buffer -> names that may hold or view it
     aval_of: dict = {}    # buffer -> (shape, dtype)
     free: dict = {}       # (shape, dtype) -> buffers no name will read again
     in_free: set = set()
+    buf_last: dict = {}   # buffer -> the last line reading any name holding or viewing it
 
     def dead_after(buf, k):
-        return all(last_read.get(n, -1) <= k for n in names_of[buf])
+        return buf_last[buf] <= k
+
+    def join(name, buf):  # name holds or views buf
+        buf_last[buf] = max(buf_last.get(buf, -1), last_read.get(name, -1))
 
     def hold(out, buf):
         owner[out] = buf
         roots[out] = {buf}
-        names_of.setdefault(buf, set()).add(out)
+        join(out, buf)
 
     for k, (i, outs, args, eqn, call) in enumerate(lines):
         held = set()
         for a in args:
-            held |= roots.get(a, set())
-        m = _CALL.fullmatch(call) if len(outs) == 1 else None
-        fn = globs.get(m.group(1)) if m else None
-        out_aval = eqn.outvars[0].aval if len(outs) == 1 else None
-        ufunc = isinstance(fn, np.ufunc) and fn.nout == 1
-        if ufunc:
-            # the ufunc's loop is the one for these operand dtypes
-            same = all(v.aval.dtype == out_aval.dtype for v in eqn.invars)
-            positions = range(len(eqn.invars)) if same else ()
-        else:  # an impl taking out= for some operands (e.g. mul_step's g)
-            positions = getattr(getattr(fn, "func", fn), "out_operands", None)
-            same = False
-        takes_out = (ufunc and same) or isinstance(call, FreshOut)
-        if (positions is not None or takes_out) and out_aval.ndim > 0:
-            key = (out_aval.shape, out_aval.dtype)
-            target = buf = None
-            operands = m.group(2).split(", ") if m else None
-            for j in positions if positions is not None and len(args) == len(eqn.invars) \
-                    == len(operands) else ():
-                a, v = args[j], eqn.invars[j]
-                b = owner.get(a)
-                if b is not None and v.aval.shape == out_aval.shape and \
-                        v.aval.dtype == out_aval.dtype and dead_after(b, k):
-                    target, buf = a, b
-                    break
-            if target is None and takes_out and free.get(key):
-                buf = free[key].pop()
-                in_free.discard(buf)
-                target = buf  # the array itself (other names may be views)
+            r = roots.get(a)
+            if r:
+                held |= r
+        single = len(outs) == 1
+        out_aval = eqn.outvars[0].aval if single else None
+        head = call[:call.find("(")] if single else ""
+        fn = globs.get(head)
+        ufunc = type(fn) is np.ufunc and fn.nout == 1 and call.endswith(")")
+        if single and out_aval.shape != () and (ufunc or isinstance(call, Fresh)
+                                                 or _fresh_impl(eqn.primitive)):
+            # a new array, or one that may go into a dead buffer. (A small one is not
+            # tracked at all: it holds no buffer that could be reused.)
             out = outs[0]
-            if target is not None:
-                if m is not None:
-                    body[i] = f"{out} = {m.group(1)}({', '.join(operands)}, out={target})"
-                else:
+            buf = target = None
+            big = math.prod(out_aval.shape) >= REUSE_MIN_SIZE
+            if big:
+                dt, shape = out_aval.dtype, out_aval.shape
+                if ufunc:  # the loop NumPy runs is the one for these operand dtypes
+                    same = all(v.aval.dtype == dt for v in eqn.invars)
+                    positions = range(len(args)) if same else ()
+                else:  # an impl taking out= for some operands (e.g. mul_step's g)
+                    positions = getattr(getattr(fn, "func", fn), "out_operands", ())
+                    same = False
+                for j in positions:
+                    a, v = args[j], eqn.invars[j]
+                    b = owner.get(a)
+                    if b is not None and buf_last[b] <= k and v.aval.shape == shape \
+                            and v.aval.dtype == dt:
+                        target, buf = a, b  # an operand dying here
+                        break
+                if target is None and ((ufunc and same) or isinstance(call, FreshOut)):
+                    dead = free.get((shape, dt))
+                    if dead:
+                        buf = target = dead.pop()  # the array itself (not a view of it)
+                        in_free.discard(buf)
+                if target is not None:
                     body[i] = f"{out} = {call[:-1]}, out={target})"
-            else:
+            if buf is None and big:
                 buf = out
-                aval_of[buf] = key
-            hold(out, buf)
+                aval_of[buf] = (out_aval.shape, out_aval.dtype)
+            if buf is not None:
+                hold(out, buf)
         else:
-            fresh = len(outs) == 1 and out_aval.ndim > 0 and (
-                isinstance(call, Fresh) or _fresh_impl(eqn.primitive))
             for out in outs:
-                if fresh:
-                    hold(out, out)
-                    aval_of[out] = (out_aval.shape, out_aval.dtype)
-                else:
-                    roots[out] = set(held)
-                    for b in held:
-                        names_of[b].add(out)
+                roots[out] = set(held)
+                for b in held:
+                    join(out, b)
         # buffers whose last reader was this line are free from the next one
         for b in held:
             if b in aval_of and b not in in_free and dead_after(b, k):

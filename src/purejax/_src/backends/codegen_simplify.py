@@ -76,6 +76,7 @@ class _Rewriter:
         self.eqns: list = []
         self.defs: dict = {}  # Var -> the (rewritten) equation defining it
         self.changed = False
+        self.has_step = False  # a step equation is defined (for mul_step)
 
     # --- helpers ---------------------------------------------------------------
     def atom(self, v):
@@ -97,6 +98,7 @@ class _Rewriter:
     def emit(self, prim, invars, outvar, params=None):
         self.eqns.append(JaxprEqn(list(invars), [outvar], prim, dict(params or {})))
         self.defs[outvar] = self.eqns[-1]
+        self.has_step = self.has_step or prim is step_p
 
     def fresh(self, like: Var) -> Var:
         return Var(like.aval)
@@ -113,6 +115,7 @@ class _Rewriter:
                                           eqn.source) if invars != eqn.invars else eqn)
                 if len(eqn.outvars) == 1:
                     self.defs[eqn.outvars[0]] = self.eqns[-1]
+                    self.has_step = self.has_step or eqn.primitive is step_p
         outvars = [self.atom(v) for v in self.jaxpr.outvars]
         return Jaxpr(self.jaxpr.constvars, self.jaxpr.invars, outvars, self.eqns)
 
@@ -191,7 +194,7 @@ class _Rewriter:
                 return True
         if name == "div" and self.balanced_step(invars, out):
             return True
-        if name == "mul" and self.mul_step(invars, out):
+        if name == "mul" and self.has_step and self.mul_step(invars, out):
             return True
         if self.fold_neg(name, invars, scalars, out):
             return True
