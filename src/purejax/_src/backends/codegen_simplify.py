@@ -76,6 +76,7 @@ class _Rewriter:
         self.eqns: list = []
         self.defs: dict = {}  # Var -> the (rewritten) equation defining it
         self.changed = False
+        self.has_step = False  # a step equation is defined (for mul_step)
 
     # --- helpers ---------------------------------------------------------------
     def atom(self, v):
@@ -97,6 +98,7 @@ class _Rewriter:
     def emit(self, prim, invars, outvar, params=None):
         self.eqns.append(JaxprEqn(list(invars), [outvar], prim, dict(params or {})))
         self.defs[outvar] = self.eqns[-1]
+        self.has_step = self.has_step or prim is step_p
 
     def fresh(self, like: Var) -> Var:
         return Var(like.aval)
@@ -113,6 +115,7 @@ class _Rewriter:
                                           eqn.source) if invars != eqn.invars else eqn)
                 if len(eqn.outvars) == 1:
                     self.defs[eqn.outvars[0]] = self.eqns[-1]
+                    self.has_step = self.has_step or eqn.primitive is step_p
         outvars = [self.atom(v) for v in self.jaxpr.outvars]
         return Jaxpr(self.jaxpr.constvars, self.jaxpr.invars, outvars, self.eqns)
 
@@ -190,6 +193,8 @@ class _Rewriter:
                 self.changed = True
                 return True
         if name == "div" and self.balanced_step(invars, out):
+            return True
+        if name == "mul" and self.has_step and self.mul_step(invars, out):
             return True
         if self.fold_neg(name, invars, scalars, out):
             return True
@@ -409,6 +414,23 @@ class _Rewriter:
         self.changed = True
         return True
 
+    def mul_step(self, invars, out) -> bool:
+        """g * step(x), the step read nowhere else: mul_step(g, x) multiplies by the
+        comparison's booleans (as a hand-written NumPy program would) instead of
+        materialising the step as floats."""
+        aval = out.aval
+        for i in (0, 1):
+            s, g = invars[i], invars[1 - i]
+            e = self.def_of(s, "step")
+            if e is None or not self.single_use(s):
+                continue
+            x = e.invars[0]
+            if g.aval.shape == x.aval.shape == aval.shape and g.aval.dtype == aval.dtype:
+                self.emit(mul_step_p, [g, x], out, dict(e.params))
+                self.changed = True
+                return True
+        return False
+
     # --- pad + pad + add -------------------------------------------------------
     def fuse_pads(self, invars, out) -> bool:
         pa, pb = self.pads.get(invars[0]), self.pads.get(invars[1])
@@ -526,6 +548,29 @@ step_p = Primitive("step")
 step_p.impl = _step_impl
 step_p.abstract_eval = lambda x, **_: ShapedArray(x.shape, x.dtype)
 step_p.jvp = step_p.batch = step_p.transpose = _codegen_only
+
+
+# --- mul_step: g * step(x) ----------------------------------------------------------
+def _mul_step_impl(g, x, *, less, out=None):
+    """g * step(x) element by element: g times the comparison's booleans (NumPy casts
+    them to exactly 1 and 0 of g's dtype), and g * 0.5 where x == 0. `out` may be g
+    (codegen_emit.reuse_buffers): the products at zeros are taken first."""
+    zero = x.dtype.type(0)
+    at_zero = np.equal(x, zero)
+    half = np.multiply(g[at_zero], x.dtype.type(0.5)) if at_zero.any() else None
+    out = np.multiply(g, (np.less if less else np.greater)(x, zero), out=out)
+    if half is not None:
+        out[at_zero] = half
+    return out
+
+
+_mul_step_impl.out_operands = (0,)  # for codegen_emit.reuse_buffers
+
+
+mul_step_p = Primitive("mul_step")
+mul_step_p.impl = _mul_step_impl
+mul_step_p.abstract_eval = lambda g, x, **_: ShapedArray(x.shape, g.dtype)
+mul_step_p.jvp = mul_step_p.batch = mul_step_p.transpose = _codegen_only
 
 
 def simplify(jaxpr: Jaxpr, max_rounds: int = 8) -> Jaxpr:

@@ -12,6 +12,11 @@ becomes one `fused_elementwise` equation whose lowering is a generated kernel:
         evaluate the group's equations on the block, into reusable scratch buffers
         write the group's outputs (the values used outside it) into preallocated arrays
 
+A group that fits in one block is straight-line code on the whole arrays. Scratch
+buffers are pooled between calls. The equations are scheduled by need (_schedule), and
+a pad_add of two of the group's values (the transpose of shifted slices, as in
+stencils and the Rosenbrock HVP) is computed by the kernel too (_pad_add_epilogue).
+
 An elementwise NumPy operation on a slice gives the same values as on the whole
 array, so the results are bit-identical to the unfused code: the kernel calls the
 same ufuncs with the same dtypes (the dtypes are checked by a dry run at compile
@@ -31,14 +36,17 @@ import numpy as np
 
 from purejax._src.config import _flags
 from purejax._src.core import Jaxpr, JaxprEqn, Literal, Primitive, ShapedArray
+from purejax._src.backends.codegen_emit import minmax_scalar_is_slow
 from purejax._src.backends.numpy_codegen import register_lowering
 
 # Groups are formed for outputs with at least this many elements.
 MIN_SIZE = 1 << 16
-# Elements per block: a float32 block is 128 KiB, so the few live temporaries of a
-# chain stay in L2/L3; fewer, larger blocks keep the per-call overhead (a NumPy call
-# per equation per block) small.
-CHUNK = 1 << 15
+# Elements per block (about: blocks are of one length, see _block_length). A NumPy
+# pass costs the same per element from ~16K to ~1M elements while the data stays in
+# L2/L3, and each block costs a NumPy call per equation: so blocks are large (a
+# float32 block is 512 KiB; a chain's few live temporaries stay in L3), and a group up
+# to ~1.5 CHUNK is one block, run as straight-line code.
+CHUNK = 1 << 17
 
 _FUSIBLE_NAMES = {
     # purejax._src.prims.elementwise
@@ -103,7 +111,10 @@ def _not_traceable(*args, **params):
 
 fused_elementwise_p.jvp = _not_traceable
 fused_elementwise_p.batch = _not_traceable
-register_lowering(fused_elementwise_p, lambda eqn, compile_sub: eqn.params["kernel"])
+# The generated function itself (one call less). It carries no `source`, so that
+# control_flow/inline.py leaves it a call: splicing it into the caller would save
+# ~0.5 us per call for milliseconds of first-call time.
+register_lowering(fused_elementwise_p, lambda eqn, compile_sub: eqn.params["kernel"]._fn)
 
 
 # ---------------------------------------------------------------------------
@@ -189,15 +200,23 @@ def fuse_elementwise(jaxpr: Jaxpr) -> Jaxpr:
             for e in it.eqns:
                 used_outside.update(v for v in e.invars if type(v) is not Literal and v not in defined)
 
+    epilogues = _pad_add_epilogues(jaxpr, items, made_by)
     eqns = []
     changed = False
     for it in items:
         if isinstance(it, JaxprEqn):
-            eqns.append(it)
+            if not any(it is pad for pad in epilogues.values()):
+                eqns.append(it)
             continue
         kernel = None
         if sum(e.primitive is not bid_p for e in it.eqns) >= 2:
-            kernel = _build_kernel(it, used_outside)
+            pad = epilogues.get(id(it))
+            if pad is not None:
+                kernel = _build_kernel(it, used_outside - set(pad.invars), pad)
+            if kernel is None:
+                if pad is not None:
+                    del epilogues[id(it)]
+                kernel = _build_kernel(it, used_outside)
         if kernel is None:
             eqns.extend(it.eqns)
         else:
@@ -207,6 +226,39 @@ def fuse_elementwise(jaxpr: Jaxpr) -> Jaxpr:
     if not changed:
         return jaxpr
     return Jaxpr(jaxpr.constvars, jaxpr.invars, jaxpr.outvars, eqns)
+
+
+def _pad_add_epilogues(jaxpr, items, made_by) -> dict:
+    """id(group) -> a pad_add equation (codegen_simplify's add of two zero pads) whose
+    operands are values of that group read nowhere else: the kernel then writes the
+    padded sum block by block, instead of two whole arrays for a pass of their own."""
+    from purejax._src.backends.codegen_simplify import pad_add_p
+    reads: dict = {}  # reads of each group value from outside its group
+    for it in items:
+        for e in ([it] if isinstance(it, JaxprEqn) else it.eqns):
+            for v in e.invars:
+                if type(v) is not Literal and made_by.get(v) not in (None, it):
+                    reads[v] = reads.get(v, 0) + 1
+    for v in jaxpr.outvars:
+        if type(v) is not Literal:
+            reads[v] = reads.get(v, 0) + 2
+    out = {}
+    for it in items:
+        if not isinstance(it, JaxprEqn) or it.primitive is not pad_add_p:
+            continue
+        x, y = it.invars
+        if type(x) is Literal or type(y) is Literal:
+            continue
+        g = made_by.get(x)
+        if g is None or made_by.get(y) is not g or id(g) in out:
+            continue
+        if reads[x] != (1 if x is not y else 2) or reads[y] != reads[x]:
+            continue
+        p = it.params
+        if x.aval.shape != g.shape or _size(g.shape[:p["axis"]]) != 1:
+            continue
+        out[id(g)] = it
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -240,6 +292,48 @@ def _cse(eqns):
             seen[key] = e.outvars[0]
         out.append(JaxprEqn(ins, e.outvars, e.primitive, e.params, e.source))
     return out, subst
+
+
+def _schedule(eqns, results):
+    """The equations reordered so that each is evaluated just before it is first
+    needed, the operand needing more work first (as Sethi and Ullman order register
+    use): fewer values are live at once, so fewer scratch buffers, and a value is
+    read back while it is still in cache. Values are unchanged (the equations are
+    pure); `results` (the group's values read outside it) are computed in order."""
+    made = {e.outvars[0]: e for e in eqns}
+    cone: dict = {}  # var -> number of equations its value needs (upper bound)
+
+    def size(v):
+        if v not in made:
+            return 0
+        n = cone.get(v)
+        if n is None:
+            n = cone[v] = 1 + sum(size(a) for a in made[v].invars if type(a) is not Literal)
+        return n
+    order, done = [], set()
+
+    def visit(v):
+        stack = [(v, False)]
+        while stack:
+            u, expanded = stack.pop()
+            if u in done or u not in made:
+                continue
+            if expanded:
+                done.add(u)
+                order.append(made[u])
+                continue
+            stack.append((u, True))
+            ops = [a for a in made[u].invars if type(a) is not Literal]
+            # pushed last = visited first: the largest cone
+            for a in sorted(ops, key=size):
+                stack.append((a, False))
+    for e in eqns:  # cones in evaluation order (no deep recursion)
+        size(e.outvars[0])
+    for v in results:
+        visit(v)
+    for e in eqns:  # values read only inside the group but by nothing scheduled
+        visit(e.outvars[0])
+    return order
 
 
 def _dry_run(eqns, invars, chunk_len):
@@ -286,7 +380,18 @@ class _Kernel:
 _counter = itertools.count()
 
 
-def _build_kernel(group, used_outside):
+def _block_length(n: int) -> int:
+    """About CHUNK elements per block, and blocks of one length (the last one at most
+    a few elements shorter): a short last block would cost as many NumPy calls as a
+    full one."""
+    blocks = max(1, round(n / CHUNK))
+    return max(1, -(-n // blocks))
+
+
+def _build_kernel(group, used_outside, pad=None):
+    """The kernel for `group`, or None. With `pad` (a pad_add equation whose operands
+    are values of the group read nowhere else), the kernel returns the pad_add's
+    result in their place (see _pad_add_epilogue)."""
     shape, eqns = group.shape, group.eqns
     bid_p = _broadcast_in_dim_p()
     defined = {e.outvars[0] for e in eqns}
@@ -297,13 +402,24 @@ def _build_kernel(group, used_outside):
                 seen.add(v)
                 invars.append(v)
     ext_outvars = [e.outvars[0] for e in eqns if e.outvars[0] in used_outside]
-    if not ext_outvars:
+    if not ext_outvars and pad is None:
         return None
     eqns, subst = _cse(eqns)
     outvars = list(dict.fromkeys(subst.get(v, v) for v in ext_outvars))
+    pad_ops = [] if pad is None else [subst.get(v, v) for v in pad.invars]
+    eqns = _schedule(eqns, outvars + pad_ops)
     dtypes = _dry_run(eqns, invars, 3)
     if dtypes is None:
         return None
+    n = _size(shape)
+    length = _block_length(n)
+    if pad is not None:
+        if not (dtypes[pad_ops[0]] == dtypes[pad_ops[1]] == pad.outvars[0].aval.dtype):
+            return None
+        inner = _size(shape[pad.params["axis"] + 1:])
+        shift = abs(pad.params["lo_x"] - pad.params["lo_y"]) * inner
+        if n == 0 or shift > (n % length or length):
+            return None  # the carried part must fit in the shortest block
 
     g: dict = {"np": np, "_flags": _flags}
     gid = itertools.count()
@@ -313,6 +429,10 @@ def _build_kernel(group, used_outside):
         g[name] = obj
         return name
 
+    single = n <= length  # one block: straight-line code on the whole arrays
+    if single:
+        length = n
+    blk = "" if single else "[i0:i1]"
     # Names: inputs x<i> (whole arrays, flattened) and s<i> (rank 0); per block,
     # big inputs are sliced into a<i>; outputs o<i> (whole) / p<i> (block slice);
     # scratch buffers b<slot>; fill buffers c<i>; values t<i>.
@@ -326,8 +446,9 @@ def _build_kernel(group, used_outside):
         else:
             params.append(f"x{i}")
             big_in.append(i)
-            pre.append(f"x{i} = np.reshape(x{i}, -1)")
-            body.append(f"a{i} = x{i}[i0:i1]")
+            if len(shape) != 1:
+                pre.append(f"x{i} = x{i}.reshape(-1)")
+            body.append(f"a{i} = x{i}{blk}")
             name[v] = f"a{i}"
     out_index = {v: k for k, v in enumerate(outvars)}
     for k, v in enumerate(outvars):
@@ -340,6 +461,9 @@ def _build_kernel(group, used_outside):
         for v in e.invars:
             if type(v) is not Literal:
                 last_use[v] = k
+    if pad is not None:
+        for v in pad_ops:
+            last_use[v] = len(eqns)  # read by the epilogue, after the group's equations
 
     # Scratch slots, reused by dtype once no live value holds them.
     slot_dtype: list = []
@@ -371,6 +495,14 @@ def _build_kernel(group, used_outside):
             holders[s] += 1
 
     fills = []
+
+    def fill(value_expr, dt):
+        """A block-long buffer of one value (per call)."""
+        c = f"c{len(fills)}"
+        fills.append(c)
+        pre.append(f"{c} = np.full({length}, {value_expr}, {ref(dt, 'dt')})")
+        return c
+
     for k, e in enumerate(eqns):
         v = e.outvars[0]
         dt = dtypes[v]
@@ -378,12 +510,10 @@ def _build_kernel(group, used_outside):
                                    for a in e.invars]
         is_out = v in out_index
         if prim is bid_p:
-            c = f"c{len(fills)}"
-            fills.append(c)
-            pre.append(f"{c} = np.full({CHUNK}, {args[0]}, {ref(dt, 'dt')})")
+            c = fill(args[0], dt)
             release_dead(k, e)
             if is_out:
-                body.append(f"p{out_index[v]} = f{out_index[v]}[i0:i1]; p{out_index[v]}[...] = {c}")
+                body.append(f"p{out_index[v]} = f{out_index[v]}{blk}; p{out_index[v]}[...] = {c}")
                 name[v] = f"p{out_index[v]}"
             else:
                 name[v] = c  # the fill buffers live for the whole call
@@ -392,14 +522,18 @@ def _build_kernel(group, used_outside):
         wide = getattr(impl, "wide_ufunc", None)
         in_dt = e.invars[0].aval.dtype
         ufunc = isinstance(impl, np.ufunc) and not e.params
-        if ufunc:
-            order = range(len(args))
-        elif prim.name in _UFUNC_OF and not e.params:
+        order = range(len(args))
+        if not ufunc and prim.name in _UFUNC_OF and not e.params:
             found = _UFUNC_OF[prim.name](in_dt)
             if found is not None:
                 ufunc, order = True, found[1]
                 impl = found[0]
                 args = [args[i] for i in order]
+        if ufunc and minmax_scalar_is_slow(impl, dt):
+            # an array of the constant instead of the broadcast rank-0 value: the same
+            # comparisons, on NumPy's SIMD path (see codegen_emit)
+            ops = [e.invars[i] for i in order]
+            args = [fill(a, dt) if o.aval.shape == () else a for a, o in zip(args, ops)]
         case_dts = {dtypes.get(a, a.aval.dtype) for a in e.invars[1:]}
         if (prim.name == "select_n" and len(e.invars) == 3 and e.invars[0].aval.dtype == np.bool_
                 and case_dts == {dt} and dt.itemsize in _UINT):
@@ -411,7 +545,7 @@ def _build_kernel(group, used_outside):
             release_dead(k, e)
             if is_out:
                 dest = f"p{out_index[v]}"
-                body.append(f"{dest} = f{out_index[v]}[i0:i1]")
+                body.append(f"{dest} = f{out_index[v]}{blk}")
             else:
                 s = take(dt)
                 dest = f"b{s}"
@@ -432,12 +566,15 @@ def _build_kernel(group, used_outside):
             release_dead(k, e)  # an operand dying here may share the output's buffer
             if is_out:
                 dest = f"p{out_index[v]}"
-                body.append(f"{dest} = f{out_index[v]}[i0:i1]")
+                body.append(f"{dest} = f{out_index[v]}{blk}")
             else:
                 s = take(dt)
                 dest = f"b{s}"
             if ufunc:
-                body.append(f"{ref(impl, prim.name)}({', '.join(args)}, out={dest})")
+                # out positionally, a little cheaper to parse than the keyword (which
+                # maximum and minimum require)
+                out = f"out={dest}" if impl in (np.maximum, np.minimum) else dest
+                body.append(f"{ref(impl, prim.name)}({', '.join(args)}, {out})")
             else:
                 fn = ref(wide, prim.name)
                 w = take(np.dtype(np.float64))
@@ -461,33 +598,111 @@ def _build_kernel(group, used_outside):
             if type(a) is not Literal:
                 aliases |= holds.get(a, set())
         if is_out:
-            body.append(f"p{out_index[v]} = f{out_index[v]}[i0:i1]; p{out_index[v]}[...] = {t}")
+            body.append(f"p{out_index[v]} = f{out_index[v]}{blk}; p{out_index[v]}[...] = {t}")
             name[v] = f"p{out_index[v]}"
         else:
             name[v] = t
             hold(v, aliases)  # before the operands let go of the buffers
         release_dead(k, e)
 
+    tail = []
+    if pad is not None:
+        _pad_add_epilogue(pad, [name[v] for v in pad_ops], dtypes[pad_ops[0]], shape, n, ref,
+                          pre, body, tail, single)
+
     nslots = len(slot_dtype)
-    for s, dt in enumerate(slot_dtype):
-        pre.append(f"b{s} = np.empty({CHUNK}, {ref(dt, 'dt')})")
     bufs = [f"b{s}" for s in range(nslots)] + fills
-    n = _size(shape)
+    if nslots:
+        # Scratch buffers are kept between calls (a pool, so that concurrent calls
+        # never share one): fresh pages for every call cost more than the work on
+        # them when the allocator hands memory back to the system.
+        g["_pool"] = []
+        new = ref(functools.partial(_new_scratch, length, tuple(slot_dtype)), "new")
+        pre.append("scratch = _pool.pop() if _pool else " + new + "()")
+        pre.append(f"{', '.join(bufs[:nslots])}{',' if nslots == 1 else ''} = scratch")
     fname = f"fused_{next(_counter)}"
     src = [f"def {fname}({', '.join(params)}):"]
     src += ["    " + ln for ln in pre]
-    src.append("    fast = _flags['purejax_float32_math'] == 'fast'")
-    src.append(f"    def block(i0, i1{''.join(', ' + b for b in bufs)}):")
-    src += ["        " + ln for ln in body]
-    src.append(f"    full = {n} - {n} % {CHUNK}")
-    src.append(f"    for i0 in range(0, full, {CHUNK}):")
-    src.append(f"        block(i0, i0 + {CHUNK}{''.join(', ' + b for b in bufs)})")
-    src.append(f"    if full < {n}:")
-    src.append(f"        r = {n} - full")
-    src.append(f"        block(full, {n}{''.join(', ' + b + '[:r]' for b in bufs)})")
-    src.append(f"    return [{', '.join(f'o{out_index[subst.get(v, v)]}' for v in ext_outvars)}]")
+    if any(ln == "if fast:" for ln in body):
+        src.append("    fast = _flags['purejax_float32_math'] == 'fast'")
+    if single:
+        src += ["    " + ln for ln in body]
+    else:
+        src.append(f"    def block(i0, i1{''.join(', ' + b for b in bufs)}):")
+        src += ["        " + ln for ln in body]
+        src.append(f"    full = {n} - {n} % {length}")
+        src.append(f"    for i0 in range(0, full, {length}):")
+        src.append(f"        block(i0, i0 + {length}{''.join(', ' + b for b in bufs)})")
+        src.append(f"    if full < {n}:")
+        src.append(f"        r = {n} - full")
+        src.append(f"        block(full, {n}{''.join(', ' + b + '[:r]' for b in bufs)})")
+    src += ["    " + ln for ln in tail]
+    if nslots:
+        src.append("    _pool.append(scratch)")
+    rets = [f"o{out_index[subst.get(v, v)]}" for v in ext_outvars] + (["pad_out"] if pad else [])
+    src.append(f"    return [{', '.join(rets)}]")
     source = "\n".join(src) + "\n"
     g["__name__"] = "purejax._generated"  # core's RuntimeWarning filter applies
     exec(compile(source, f"<purejax fused {fname}>", "exec"), g)
     out_avals = [ShapedArray(shape, dtypes[subst.get(v, v)], v.aval.weak_type) for v in ext_outvars]
-    return _Kernel(invars, ext_outvars, out_avals, g[fname], source)
+    kernel_outvars = list(ext_outvars)
+    if pad is not None:
+        out_avals.append(pad.outvars[0].aval)
+        kernel_outvars.append(pad.outvars[0])
+    return _Kernel(invars, kernel_outvars, out_avals, g[fname], source)
+
+
+def _new_scratch(length, dts):
+    return [np.empty(length, dt) for dt in dts]
+
+
+def _pad_add_epilogue(pad, xy, dt, shape, n, ref, pre, body, tail, single):
+    """Source lines computing pad_add(x, y) (codegen_simplify._pad_add_impl: x + y where
+    both are present, x + 0 or 0 + y where one is, +0 elsewhere) from the blocks of x
+    and y. Flattened, the padded operands are x and y shifted by sx and sy elements;
+    the one shifted less, `a`, meets in each block the other's elements up to d = |sx -
+    sy| before the block's end; the other's last d elements are carried to the next
+    block (and after the last, stand alone)."""
+    p = pad.params
+    inner = _size(shape[p["axis"] + 1:])
+    sx, sy = p["lo_x"] * inner, p["lo_y"] * inner
+    total = _size(p["shape"])
+    D = ref(dt, "dt")
+    zero = ref(np.zeros((), dt), "zero")
+    pre.append(f"pad_out = np.empty({tuple(p['shape'])!r}, {D})")
+    pre.append("F = pad_out" + ("" if len(p["shape"]) == 1 else ".reshape(-1)"))
+    x, y = xy
+    lo, hi = min(sx, sy), max(sx, sy)
+    d = hi - lo
+
+    def at(start, stop):  # a slice of F, offsets from the block's start/end
+        if single:
+            return f"F[{start}:{n + stop}]"
+        return f"F[i0{f' + {start}' if start else ''}:i1{f' + {stop}' if stop else ''}]"
+    if lo:
+        pre.append(f"F[:{lo}] = 0")
+    if hi + n < total:
+        pre.append(f"F[{hi + n}:] = 0")
+    if d == 0:
+        body.append(f"np.add({x}, {y}, {at(lo, lo)})")
+        return
+    a, b = (x, y) if sx <= sy else (y, x)
+
+    def add(a_part, b_part, dest):  # x stays the left operand
+        left, right = (a_part, b_part) if sx <= sy else (b_part, a_part)
+        return f"np.add({left}, {right}, {dest})"
+    head = add(f"{a}[:{d}]", zero, f"F[{lo}:{hi}]")  # a alone
+    if single:
+        body.append(head)
+    else:
+        pre.append(f"carry = np.empty({d}, {D})")
+        body.append("if i0:")
+        body.append("    " + add(f"{a}[:{d}]", "carry", f"F[i0 + {lo}:i0 + {hi}]"))
+        body.append("else:")
+        body.append("    " + head)
+    body.append(add(f"{a}[{d}:]", f"{b}[:-{d}]", at(hi, lo)))
+    if single:
+        body.append(add(zero, f"{b}[-{d}:]", f"F[{n + lo}:{n + hi}]"))  # b alone
+    else:
+        body.append(f"carry[...] = {b}[-{d}:]")
+        tail.append(add(zero, "carry", f"F[{n + lo}:{n + hi}]"))

@@ -143,6 +143,7 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "jaxpr") -> Callable:
 
     cse: dict = {}
     body = em.lines
+    lines: list = []  # (index in body, outputs, operands, eqn, call): for reuse_buffers
     for eqn in jaxpr.eqns:
         prim = eqn.primitive
         in_avals = [v.aval for v in eqn.invars]
@@ -199,12 +200,15 @@ def compile_jaxpr(closed: ClosedJaxpr, name: str = "jaxpr") -> Callable:
             body.append(f"{lhs} = {call}" if outs else call)
         else:
             body.append(f"{outs[0]} = {call}")
+        lines.append((len(body) - 1, outs, args, eqn, call))
         for v, n in zip(eqn.outvars, outs):
             env[v] = n
         if key is not None:
             cse[key] = outs
 
-    ret = ", ".join(atom(v) for v in jaxpr.outvars)
+    returned = [atom(v) for v in jaxpr.outvars]
+    codegen_emit.reuse_buffers(body, lines, params, returned, em.globals)  # out= (codegen_emit.py)
+    ret = ", ".join(returned)
     fname = _sanitize(name)
     src_lines = [f"def {fname}({', '.join(params)}):"]
     src_lines += ["    " + ln for ln in body]
