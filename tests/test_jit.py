@@ -219,3 +219,35 @@ def test_backends_agree_on_a_corpus():
                 jax.config.update("purejax_jit_backend", prev)
         np.testing.assert_array_equal(outs[0][0], outs[1][0])
         np.testing.assert_array_equal(outs[0][1], outs[1][1])
+
+
+def test_fast_call_path_for_lists_and_tuples_of_arrays():
+    """A parameter list or tuple of Arrays takes jit's fast call path (no pytree
+    flattening); anything else inside still works through the general path."""
+    def f(ps, x):
+        return sum(jnp.sum(p) for p in ps) * x, [p * 2 for p in ps]
+
+    jf = jax.jit(f)
+    ps = [jnp.ones(3), jnp.arange(2.0)]
+    for _ in range(3):
+        v, g = jf(ps, 2.0)
+        np.testing.assert_allclose(v, 8.0)
+        assert type(g) is list and len(g) == 2
+        np.testing.assert_array_equal(g[1], [0.0, 2.0])
+    # the fast cache holds an entry whose first argument's signature is a list's
+    assert any(sig[0][0] is list for sig, _x64 in jf._fast)
+    # a tuple is a different pytree: its own entry, a tuple back where f returns one
+    v, g = jf(tuple(ps), 3.0)
+    np.testing.assert_allclose(v, 12.0)
+    # other shapes recompile; a list holding a NumPy array or a scalar works (slow path)
+    v, _ = jf([jnp.ones(4), jnp.arange(2.0)], 1.0)
+    np.testing.assert_allclose(v, 5.0)
+    for _ in range(2):
+        v, g = jf([jnp.ones(3), np.arange(2.0, dtype=np.float32)], 1.0)
+        np.testing.assert_allclose(v, 4.0)
+        v, g = jf([jnp.ones(3), 1.5], 2.0)
+        np.testing.assert_allclose(v, 9.0)
+        assert g[1].weak_type and g[1] == 3.0
+        v, g = jf([jnp.ones(3), 2.5], 2.0)  # a new scalar value, same signature
+        np.testing.assert_allclose(v, 11.0)
+        assert g[1] == 5.0

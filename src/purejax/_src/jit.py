@@ -295,17 +295,42 @@ def _array_sig(x):
 
 # Per argument type: its cache signature on the fast path (Python scalars are weak,
 # except bool; their dtype depends on x64, which is part of the key).
-_FAST_SIG = {Array: _array_sig, float: lambda x: float, int: lambda x: int, bool: lambda x: bool}
+def _seq_sig(x):
+    """A list or tuple of Arrays (a parameter list): its type and the Arrays' signatures.
+    Anything else inside gives a signature that is never stored (`_fast_ok`)."""
+    return (type(x), tuple(_array_sig(e) if type(e) is Array else _NOT_FAST for e in x))
+
+
+_NOT_FAST = object()
+_FAST_SIG = {Array: _array_sig, float: lambda x: float, int: lambda x: int, bool: lambda x: bool,
+             list: _seq_sig, tuple: _seq_sig}
+
+
+def _fast_ok(x) -> bool:
+    t = type(x)
+    return t in _FAST_SIG and (t not in (list, tuple) or all(type(e) is Array for e in x))
 
 
 def _fast_caller(entry, args):
     """A closure that runs the compiled code straight from the positional args."""
     fn, out_tree, out_weak = entry.fn, entry.out_tree, entry.out_weak
-    dts = [None if type(x) is Array else _leaf_signature(x)[1] for x in args]
+    dts = [None if type(x) is Array else _SEQ if type(x) in (list, tuple)
+           else _leaf_signature(x)[1] for x in args]
     single = out_tree.num_leaves == 1 and tu.treedef_is_strict_leaf(out_tree)
+    flat = all(d is not _SEQ for d in dts)
 
     def call(*xs):
-        raw = [x._value if d is None else np.asarray(x, d) for x, d in zip(xs, dts)]
+        if flat:
+            raw = [x._value if d is None else np.asarray(x, d) for x, d in zip(xs, dts)]
+        else:
+            raw = []
+            for x, d in zip(xs, dts):
+                if d is None:
+                    raw.append(x._value)
+                elif d is _SEQ:
+                    raw.extend(e._value for e in x)
+                else:
+                    raw.append(np.asarray(x, d))
         outs = fn(*raw)
         if single:
             o = outs[0]
@@ -313,6 +338,9 @@ def _fast_caller(entry, args):
         return tu.tree_unflatten(out_tree, [
             Array(o if type(o) is np.ndarray else np.asarray(o), w) for o, w in zip(outs, out_weak)])
     return call
+
+
+_SEQ = object()  # _fast_caller: this argument is a list or tuple of Arrays
 
 
 class _Compiled:
@@ -420,7 +448,7 @@ class JitWrapped:
             entry = self._compile(static, in_tree, sigs, dyn_args, dyn_kwargs)
             self._cache[key] = entry
             if (self._fast is not None and not kwargs and not entry.consts_hoisted
-                    and all(type(x) in _FAST_SIG for x in args)
+                    and all(_fast_ok(x) for x in args)
                     and in_tree == tu.tree_structure((tuple(args), {}))):
                 fast_sig = tuple(_FAST_SIG[type(x)](x) for x in args)
                 self._fast[(fast_sig, _flags["jax_enable_x64"])] = _fast_caller(entry, args)
