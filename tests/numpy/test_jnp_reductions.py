@@ -183,3 +183,18 @@ def test_reductions_under_vmap():
     _close(out, np.var(X, axis=1), rtol=1e-5)
     out = jax.vmap(lambda v: jnp.argmax(v))(X)
     _close(out, np.array([np.argmax(X[0]), np.argmax(X[1])]))
+
+
+def test_eager_reductions_of_inf_and_nan_are_silent():
+    # as JAX: inf - inf inside a sum, 0 * inf inside a product, compute NaN silently
+    import warnings
+    inf = np.float32(np.inf)
+    # (the filters stay as they are: purejax's own, which an "error" filter would override)
+    with warnings.catch_warnings(record=True) as caught:
+        assert np.isnan(jnp.sum(jnp.array([inf, -inf])))
+        assert np.isnan(jnp.prod(jnp.array([0.0, inf])))
+        np.testing.assert_array_equal(jnp.cumsum(jnp.array([inf, -inf])), [inf, np.nan])
+        np.testing.assert_array_equal(jnp.cumprod(jnp.array([0.0, inf])), [0.0, np.nan])
+        assert np.isnan(jnp.max(jnp.array([np.nan, 1.0])))
+        assert np.isnan(jnp.min(jnp.array([-inf, np.nan])))
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], caught

@@ -56,8 +56,12 @@ def _reduction(name, impl, accepted):
     return p
 
 
+# The impls call the ufuncs' reduce/accumulate themselves, not np.sum & co.: those
+# are Python functions in NumPy, so an inf - inf inside would warn from NumPy's module,
+# past the filter in core.py that keeps purejax's own evaluation silent, as JAX's is.
+
 # --- reduce_sum: linear -----------------------------------------------------
-reduce_sum_p = _reduction("reduce_sum", lambda x, *, axes: np.sum(x, axis=axes, dtype=x.dtype),
+reduce_sum_p = _reduction("reduce_sum", lambda x, *, axes: np.add.reduce(x, axis=axes, dtype=x.dtype),
                           is_number)
 
 
@@ -108,7 +112,7 @@ def _chooser_jvp(prim):
 
 
 reduce_max_p = _reduction(
-    "reduce_max", lambda x, *, axes: np.max(x, axis=axes, initial=_identity_max(x.dtype)),
+    "reduce_max", lambda x, *, axes: np.maximum.reduce(x, axis=axes, initial=_identity_max(x.dtype)),
     is_any)
 reduce_max_p.jvp = _chooser_jvp(reduce_max_p)
 
@@ -121,7 +125,7 @@ def reduce_max(operand, axes):
 
 
 reduce_min_p = _reduction(
-    "reduce_min", lambda x, *, axes: np.min(x, axis=axes, initial=_identity_min(x.dtype)),
+    "reduce_min", lambda x, *, axes: np.minimum.reduce(x, axis=axes, initial=_identity_min(x.dtype)),
     is_any)
 reduce_min_p.jvp = _chooser_jvp(reduce_min_p)
 
@@ -135,7 +139,7 @@ def reduce_min(operand, axes):
 
 # --- reduce_prod: JVP by exclusive products (no division, exact at zeros) -------
 reduce_prod_p = _reduction("reduce_prod",
-                           lambda x, *, axes: np.prod(x, axis=axes, dtype=x.dtype), is_number)
+                           lambda x, *, axes: np.multiply.reduce(x, axis=axes, dtype=x.dtype), is_number)
 
 
 def _reduce_prod_jvp(primals, tangents, *, axes):
@@ -340,10 +344,10 @@ def _scan_jvp(prim, combine):
     return jvp
 
 
-cumsum_p = _cumulative("cumsum", lambda x, axis: np.cumsum(x, axis, dtype=x.dtype), is_number)
+cumsum_p = _cumulative("cumsum", lambda x, axis: np.add.accumulate(x, axis, dtype=x.dtype), is_number)
 ad.deflinear(cumsum_p, lambda ct, x, *, axis, reverse: [cumsum(ct, axis, not reverse)])
 
-cumprod_p = _cumulative("cumprod", lambda x, axis: np.cumprod(x, axis, dtype=x.dtype),
+cumprod_p = _cumulative("cumprod", lambda x, axis: np.multiply.accumulate(x, axis, dtype=x.dtype),
                         is_number)
 cumprod_p.jvp = _scan_jvp(cumprod_p, ew.mul)
 
