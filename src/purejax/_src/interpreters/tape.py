@@ -64,7 +64,9 @@ class _Node:
 
     def __init__(self, parents, pullback, n_out, residuals=(), tmpl=None):
         self.parents = parents    # per operand: (node, index) or None
-        self.pullback = pullback  # list of output cts (None = zero) -> list per operand
+        # list of output cts (None = zero) -> list per operand; None: tmpl's, made when
+        # the reverse pass needs it (rarely: it calls tmpl's compiled part directly)
+        self.pullback = pullback
         self.n_out = n_out
         self.residuals = residuals  # what the pullback keeps alive
         # a single-output template whose residuals are NumPy buffers: the reverse pass
@@ -111,7 +113,7 @@ class TapeTrace(Trace):
             if template.single and type(self.parent) is core.EvalTrace:
                 # the common case, kept short: one differentiable output, NumPy operands
                 out, res, raw = template.forward(primals, self.parent)
-                node = _Node(parents, template.pullback(res, raw), 1, res,
+                node = _Node(parents, None if raw else template.pullback(res, raw), 1, res,
                              template if raw else None)
                 self.tape.append(node)
                 return TapeTracer(self, out[0], node, 0)
@@ -161,7 +163,7 @@ class TapeTrace(Trace):
         raw = fn(*vals)
         o = raw[0]
         res = raw[1:]
-        node = _Node(parents, tmpl.pullback(res, True), 1, res, tmpl)
+        node = _Node(parents, None, 1, res, tmpl)
         self.tape.append(node)
         return TapeTracer(self, Array(o if type(o) is np.ndarray else np.asarray(o),
                                       tmpl.out_weak[0]), node, 0)
@@ -505,7 +507,8 @@ class TapePullback:
                             k += 1
                     continue
             cts = [_from_raw(c) for c in cts]
-            for parent, ct in zip(node.parents, node.pullback(cts)):
+            pullback = node.pullback or tmpl.pullback(node.residuals, True)
+            for parent, ct in zip(node.parents, pullback(cts)):
                 if parent is not None and ct is not None and type(ct) is not Zero:
                     _accumulate(env, parent[0], parent[1], ct)
         result = []
