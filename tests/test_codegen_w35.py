@@ -17,41 +17,13 @@ from purejax import lax
 from purejax._src import core
 from purejax._src.backends import codegen_emit, fusion, interpret, numpy_codegen
 from purejax._src.prims import elementwise as ew
+from test_codegen_rewrites import _bits, _run, check_same  # noqa: E402  (same folder)
 
 
 @pytest.fixture(autouse=True)
 def _reuse_every_buffer(monkeypatch):
     # the tests' arrays are small: let buffer reuse consider them all
     monkeypatch.setattr(codegen_emit, "REUSE_MIN_SIZE", 0)
-
-
-def _run(fn, args, backend):
-    prev = jax.config.purejax_jit_backend
-    jax.config.update("purejax_jit_backend", backend)
-    try:
-        return jax.tree_util.tree_leaves(jax.jit(fn)(*args))
-    finally:
-        jax.config.update("purejax_jit_backend", prev)
-
-
-def _bits(x):
-    x = np.asarray(x)
-    if x.dtype.kind == "f":  # NaN sign and payload are not part of the contract
-        x = np.where(np.isnan(x), np.asarray(np.nan, x.dtype), x)
-    return x.dtype, x.shape, np.ascontiguousarray(x).tobytes()
-
-
-def check_same(fn, *args):
-    args = [jnp.asarray(a) for a in args]
-    before = [np.array(a) for a in args]
-    ref = _run(fn, args, "interpret")
-    out = _run(fn, args, "numpy_codegen")
-    assert len(ref) == len(out)
-    for r, o in zip(ref, out):
-        assert _bits(r) == _bits(o), (np.asarray(r), np.asarray(o))
-    for a, b in zip(args, before):  # inputs are never written
-        assert _bits(a) == _bits(b)
-    return out
 
 
 def _source(fn, *args):

@@ -86,15 +86,20 @@ class _OutTree:
         self.aux = None
 
 
+def _split_aux(out, fname: str):
+    """(output, auxiliary data) from what a has_aux=True function returned."""
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise TypeError(f"{fname} with has_aux=True must return a pair (output, "
+                        f"auxiliary_data), got {type(out).__name__}.")
+    return out
+
+
 def _flat_fun(fun, in_tree, out_store: _OutTree, has_aux=False, fname=None):
     def flat(*leaves):
         args, kwargs = tu.tree_unflatten(in_tree, list(leaves))
         out = fun(*args, **kwargs)
         if has_aux:
-            if not (isinstance(out, (tuple, list)) and len(out) == 2):
-                raise TypeError(f"{fname or func_name(fun)} with has_aux=True must return a pair "
-                                f"(output, auxiliary_data), got {type(out).__name__}.")
-            out, out_store.aux = out
+            out, out_store.aux = _split_aux(out, fname or func_name(fun))
         leaves_out, out_store.tree = tu.tree_flatten(out)
         for i, x in enumerate(leaves_out):
             if not _is_array_leaf(x):
@@ -339,10 +344,7 @@ def _value_and_grad_one_leaf(fun, args, kwargs, i, has_aux, name, fname):
     def flat(xt):
         out = fun(*args[:i], xt, *args[i + 1:], **kwargs)
         if has_aux:
-            if not (isinstance(out, (tuple, list)) and len(out) == 2):
-                raise TypeError(f"{fname} with has_aux=True must return a pair (output, "
-                                f"auxiliary_data), got {type(out).__name__}.")
-            out, aux = out
+            out, aux = _split_aux(out, fname)
             aux_box.append(aux)
         return [out]
 

@@ -135,6 +135,12 @@ class _CustomFunction:
             return self
         return functools.partial(self, obj)
 
+    def _nothing_to_transform(self, kwargs) -> bool:
+        """An eager call with positional arguments only: the eager trace would run fun
+        on the same leaves, so the call can skip flattening them."""
+        return not kwargs and not self.nondiff_argnums and \
+            type(core.current_trace()) is core.EvalTrace
+
     def _prepare(self, args, kwargs):
         """(all positional args, nondiff args, flat diff leaves, their treedef)."""
         args = resolve_kwargs(self.fun, args, kwargs)
@@ -179,9 +185,7 @@ class custom_jvp(_CustomFunction):
         self.defjvp(jvp)
 
     def __call__(self, *args, **kwargs):
-        if not kwargs and not self.nondiff_argnums and \
-                type(core.current_trace()) is core.EvalTrace:
-            # nothing to differentiate: the eager trace would run fun on the same leaves
+        if self._nothing_to_transform(kwargs):
             return self.fun(*args)
         fun, nums = self.fun, self.nondiff_argnums
         args, nondiff, diff, leaves, in_tree = self._prepare(args, kwargs)
@@ -288,9 +292,7 @@ class custom_vjp(_CustomFunction):
         self.bwd = bwd
 
     def __call__(self, *args, **kwargs):
-        if not kwargs and not self.nondiff_argnums and \
-                type(core.current_trace()) is core.EvalTrace:
-            # nothing to differentiate: the eager trace would run fun on the same leaves
+        if self._nothing_to_transform(kwargs):
             return self.fun(*args)
         fun, nums = self.fun, self.nondiff_argnums
         name = func_name(fun)

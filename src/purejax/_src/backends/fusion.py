@@ -494,6 +494,16 @@ def _build_kernel(group, used_outside, pad=None):
         for s in slots:
             holders[s] += 1
 
+    def destination(v, dt):
+        """(where v's block is computed, its scratch slot or None): the block of v's
+        output array when v leaves the group, else a scratch slot of dtype dt."""
+        if v in out_index:
+            dest = f"p{out_index[v]}"
+            body.append(f"{dest} = f{out_index[v]}{blk}")
+            return dest, None
+        slot = take(dt)
+        return f"b{slot}", slot
+
     fills = []
 
     def fill(value_expr, dt):
@@ -543,12 +553,7 @@ def _build_kernel(group, used_outside, pad=None):
             u, m = _UINT[dt.itemsize]
             bm, bx = take(np.dtype(m)), take(np.dtype(u))  # before the operands are freed
             release_dead(k, e)
-            if is_out:
-                dest = f"p{out_index[v]}"
-                body.append(f"{dest} = f{out_index[v]}{blk}")
-            else:
-                s = take(dt)
-                dest = f"b{s}"
+            dest, s = destination(v, dt)
             U = ref(np.dtype(u), "u")
             body.append(f"np.subtract(0, {args[0]}, dtype={ref(np.dtype(m), 'm')}, out=b{bm})")
             body.append(f"np.bitwise_xor({args[1]}.view({U}), {args[2]}.view({U}), out=b{bx})")
@@ -557,19 +562,14 @@ def _build_kernel(group, used_outside, pad=None):
             for t in (bm, bx):
                 free.setdefault(slot_dtype[t], []).append(t)
             name[v] = dest
-            if not is_out:
+            if s is not None:
                 hold(v, [s])
             continue
         double = (wide is not None and not e.params and in_dt.kind == "f"
                   and in_dt.itemsize < 8 and dt == in_dt)
         if ufunc or double:
             release_dead(k, e)  # an operand dying here may share the output's buffer
-            if is_out:
-                dest = f"p{out_index[v]}"
-                body.append(f"{dest} = f{out_index[v]}{blk}")
-            else:
-                s = take(dt)
-                dest = f"b{s}"
+            dest, s = destination(v, dt)
             if ufunc:
                 # out positionally, a little cheaper to parse than the keyword (which
                 # maximum and minimum require)
@@ -586,7 +586,7 @@ def _build_kernel(group, used_outside, pad=None):
                 body.append(f"    np.copyto({dest}, b{w}, casting='unsafe')  # rounds once")
                 free.setdefault(slot_dtype[w], []).append(w)
             name[v] = dest
-            if not is_out:
+            if s is not None:
                 hold(v, [s])
             continue
         # Any other elementwise impl: its result is a new array, or a view of an operand.

@@ -110,13 +110,6 @@ class TapeTrace(Trace):
                 return prim.bind(*primals, **params)
         template = _template_for(prim, primals, parents, params)
         if template is not None:
-            if template.single and type(self.parent) is core.EvalTrace:
-                # the common case, kept short: one differentiable output, NumPy operands
-                out, res, raw = template.forward(primals, self.parent)
-                node = _Node(parents, None if raw else template.pullback(res, raw), 1, res,
-                             template if raw else None)
-                self.tape.append(node)
-                return TapeTracer(self, out[0], node, 0)
             outs, res, raw = template.forward(primals, self.parent)
             pullback = template.pullback(res, raw)
             out_nonzero = template.out_nonzero
@@ -157,10 +150,7 @@ class TapeTrace(Trace):
             return None
         if not tmpl or not tmpl.single or _flags["jax_debug_nans"] or _flags["jax_debug_infs"]:
             return None
-        fn = tmpl._forward_fn
-        if fn is None:
-            return None
-        raw = fn(*vals)
+        raw = (tmpl._forward_fn or tmpl.forward_fn())(*vals)
         o = raw[0]
         res = raw[1:]
         node = _Node(parents, None, 1, res, tmpl)
@@ -354,11 +344,7 @@ class _Template:
                     with core.set_current_trace(parent):
                         outs = core.eval_jaxpr(self.known.jaxpr, self.known.consts, *primals)
                 return outs[:n_out], outs[n_out:], False
-        fn = self._forward_fn
-        if fn is None:
-            from purejax._src import jit
-            fn = self._forward_fn = jit.compiled_for(self.known, f"{self.name}_fwd")
-        raw = fn(*vals)
+        raw = (self._forward_fn or self.forward_fn())(*vals)
         if n_out == 1:
             o = raw[0]
             return [Array(o if type(o) is np.ndarray else np.asarray(o), self.out_weak[0])], \
@@ -366,6 +352,14 @@ class _Template:
         outs = [Array(o if type(o) is np.ndarray else np.asarray(o), w)
                 for o, w in zip(raw[:n_out], self.out_weak)]
         return outs, raw[n_out:], True
+
+    def forward_fn(self):
+        """The compiled known part: operands -> primal outputs and residuals, on NumPy
+        values."""
+        if self._forward_fn is None:
+            from purejax._src import jit
+            self._forward_fn = jit.compiled_for(self.known, f"{self.name}_fwd")
+        return self._forward_fn
 
     def backward_fn(self):
         """The compiled transposed part: (residuals, output cotangents) -> operand
@@ -407,7 +401,6 @@ class _Template:
             return [next(it) if d else None for d in self.diff]
         return pullback
 
-
     def _batched_call(self, part, closed, args, trace):
         """`closed` on `args` when they are concrete values of the vmap `trace` (its
         tracers holding NumPy buffers): the part batched once per batching pattern
@@ -418,29 +411,15 @@ class _Template:
             return None
         vals, batched = [], []
         for x in args:
-            t = type(x)
-            if t is _BatchTracer:
-                if not (x._trace is trace or x._trace.tag is trace.tag):
-                    return None
-                v = x.val
-                if type(v) is not Array:
-                    return None
+            v, d = trace.to_batch_info(x)
+            if type(v) is Array:
                 v = v._value
-                if x.batch_dim is None:
-                    batched.append(False)
-                else:
-                    if x.batch_dim != 0:
-                        v = np.moveaxis(v, x.batch_dim, 0)
-                    batched.append(True)
-                vals.append(v)
-            elif t is Array:
-                vals.append(x._value)
-                batched.append(False)
-            elif t is np.ndarray:
-                vals.append(x)
-                batched.append(False)
-            else:
-                return None
+            elif type(v) is not np.ndarray:
+                return None  # a tracer of another transformation (a nested vmap, jvp)
+            if d is not None and d != 0:
+                v = np.moveaxis(v, d, 0)
+            vals.append(v)
+            batched.append(d is not None)
         key = (part, trace.axis_size, tuple(batched))
         hit = self._batched.get(key)
         if hit is None:
