@@ -314,6 +314,62 @@ def test_logaddexp_derivatives_at_ties_and_infinities(x64):
     _close(ga, [0.0, 1.0]) and _close(gb, [1.0, 0.0])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,scale", [("logaddexp", 1.0), ("logaddexp2", np.log(2))])
+def test_logaddexp_derivatives_at_edge_points(name, scale, dtype, x64):
+    """Its derivative is logistic(scale * (x1 - x2)) (JAX's rule is exp(x1 - out), the
+    same function): exact ties, true limits at infinities, NaN where x1 - x2 is NaN;
+    its second derivative is that of logistic. Eager, under jit and under vmap alike."""
+    f = getattr(jnp, name)
+    inf, nan = np.inf, np.nan
+    a = np.array([0.0, 1e4, -1e4, 3.0, inf, -inf, inf, -inf, inf, nan, 2.0, -0.0], dtype)
+    b = np.array([0.0, 1e4, 1e4, -1.5, 3.0, 3.0, -inf, inf, inf, 1.0, nan, 0.0], dtype)
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    with np.errstate(all="ignore"):
+        d = scale * (a64 - b64)
+        s1 = 1 / (1 + np.exp(-d))
+        s2 = 1 / (1 + np.exp(d))
+        h = scale * s1 * s2   # d2/dx1^2 = -d2/dx1dx2
+        ref_val = (np.logaddexp if name == "logaddexp" else np.logaddexp2)(a64, b64)
+    g = jax.grad(f, argnums=(0, 1))
+    h11 = jax.grad(jax.grad(f))
+    h12 = jax.grad(jax.grad(f), argnums=1)
+    for how, wrap in (("eager", lambda fn: fn), ("jit", jax.jit)):
+        for i in range(len(a)):
+            x1, x2 = dtype(a[i]), dtype(b[i])
+            v = wrap(f)(x1, x2)
+            assert v.dtype == dtype
+            np.testing.assert_allclose(float(v), ref_val[i], rtol=1e-6, err_msg=f"{how} {i}")
+            g1, g2 = wrap(g)(x1, x2)
+            assert g1.dtype == dtype and g2.dtype == dtype
+            np.testing.assert_allclose([float(g1), float(g2)], [s1[i], s2[i]], rtol=1e-6,
+                                       atol=0, err_msg=f"{how} {i}")
+            np.testing.assert_allclose(float(wrap(h11)(x1, x2)), h[i], rtol=1e-5, atol=1e-30)
+            np.testing.assert_allclose(float(wrap(h12)(x1, x2)), -h[i], rtol=1e-5, atol=1e-30)
+    # every edge at once: vmap of the gradient, and the VJP of the whole array
+    g1, g2 = jax.vmap(g)(jnp.asarray(a), jnp.asarray(b))
+    np.testing.assert_allclose(np.asarray(g1), s1, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(g2), s2, rtol=1e-6)
+    out, vjp = jax.vjp(f, jnp.asarray(a), jnp.asarray(b))
+    ct1, ct2 = vjp(jnp.full(a.shape, 2.0, dtype))
+    np.testing.assert_allclose(np.asarray(ct1), 2 * s1, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(ct2), 2 * s2, rtol=1e-6)
+    # forward mode with both tangents: their sum is 1 wherever x1 - x2 is a number
+    _, t = jax.jvp(f, (jnp.asarray(a), jnp.asarray(b)), (jnp.ones(a.shape, dtype), jnp.ones(a.shape, dtype)))
+    np.testing.assert_allclose(np.asarray(t), s1 + s2, rtol=1e-6)
+
+
+def test_logaddexp_is_one_primitive_and_keeps_complex_and_int_paths(x64):
+    jaxpr = jax.make_jaxpr(jax.grad(lambda z: jnp.logaddexp(0.0, z)))(1.0)
+    names = [e.primitive.name for e in jaxpr.jaxpr.eqns]
+    assert names.count("logaddexp") == 1 and "logistic" in names and "select_n" not in names
+    z = np.array([1 + 2j, -0.5 + 0.1j])
+    _close(jnp.logaddexp(z, 0.3 - 1j), np.log(np.exp(z) + np.exp(0.3 - 1j)), rtol=1e-12)
+    out = jnp.logaddexp(np.array([1, 2]), 3)          # integers promote to float
+    assert out.dtype == np.float64
+    _close(out, np.logaddexp([1.0, 2.0], 3.0), rtol=1e-12)
+
+
 def test_grad_of_integer_pow_and_where_double_trick(x64):
     f = lambda x: jnp.sum(x ** 3 - 2 * x ** -1)
     check_grads(f, (jnp.array([0.5, 1.5, -2.0]),), order=2)

@@ -433,6 +433,21 @@ def softplus_logaddexp(jax, jnp, lax):
     return lambda x: jnp.logaddexp(x, 0.)
 
 
+@entry(F((6,), -6, 6), F((6,), -6, 6))
+def logaddexp_pairs(jax, jnp, lax):
+    return jnp.logaddexp
+
+
+@entry(F((6,), -6, 6), F((6,), -6, 6))
+def logaddexp2_pairs(jax, jnp, lax):
+    return jnp.logaddexp2
+
+
+@entry(F((6,), -6, 6), F((6,), -6, 6))
+def logaddexp_chain(jax, jnp, lax):
+    return lambda a, b: jnp.sum(jnp.logaddexp(a * b, jnp.sin(a)) * jnp.logaddexp2(b, 1.5))
+
+
 @entry(F((2, 4), -50, 50))
 def logsumexp_rows(jax, jnp, lax):
     return lambda x: jax.nn.logsumexp(x, axis=1)

@@ -55,6 +55,7 @@ _FUSIBLE_NAMES = {
     "sinh", "cosh", "asinh", "acosh", "atanh", "sqrt", "rsqrt", "cbrt", "abs", "integer_pow",
     "square", "pow", "add", "sub", "mul", "div", "rem", "max", "min", "clamp", "eq", "ne",
     "lt", "le", "gt", "ge", "real", "imag", "conj", "complex", "copy", "stop_gradient",
+    "logaddexp", "logaddexp2",
     # purejax._src.prims.bitwise
     "not", "and", "or", "xor", "shift_left", "shift_right_logical", "shift_right_arithmetic",
     "population_count",

@@ -16,6 +16,7 @@ import numpy as np
 from purejax._src import core, dtypes
 from purejax._src import lax
 from purejax._src.array import Array
+from purejax._src.prims import elementwise as _elementwise
 from purejax._src.numpy import util
 from purejax._src.numpy.util import (check_arraylike, lax_const, promote_args,
                                      promote_args_inexact, promote_args_numeric,
@@ -606,38 +607,31 @@ def nextafter(x1, x2, /):
     return _lax("nextafter")(*promote_args_inexact("nextafter", x1, x2))
 
 
-def _logaddexp_impl(name: str, x1, x2, exp_fn, log_scale):
-    x1, x2 = promote_args_inexact(name, x1, x2)
-    if _is_complex(x1):
-        return lax.log(lax.add(lax.exp(x1), lax.exp(x2))) if log_scale is None else \
-            lax.div(lax.log(lax.add(exp2(x1), exp2(x2))), lax_const(x1, np.log(2)))
-    zero = lax.full_like(x1, 0)
-    x1_ge = lax.ge(x1, x2)
-    d1 = lax.select_n(x1_ge, zero, lax.sub(x2, x1))  # <= 0 where x1 is the larger one
-    d2 = lax.select_n(x1_ge, lax.sub(x1, x2), zero)  # <= 0 where x2 is the larger one
-    t1, t2 = lax.log1p(exp_fn(d1)), lax.log1p(exp_fn(d2))
-    if log_scale is not None:
-        t1, t2 = lax.div(t1, lax_const(t1, log_scale)), lax.div(t2, lax_const(t2, log_scale))
-    out = lax.select_n(x1_ge, lax.add(x2, t2), lax.add(x1, t1))
-    # NaNs, and infinities of the same sign: the sum has the right value.
-    return lax.select_n(isnan(lax.sub(x1, x2)), out, lax.add(x1, x2))
+def _logaddexp_complex(x1, x2, log_scale):
+    if log_scale is None:
+        return lax.log(lax.add(lax.exp(x1), lax.exp(x2)))
+    return lax.div(lax.log(lax.add(exp2(x1), exp2(x2))), lax_const(x1, log_scale))
 
 
 def logaddexp(x1, x2, /):
     """log(exp(x1) + exp(x2)), computed stably.
 
-    JAX defines this with a custom_jvp. purejax uses a plain formula whose
-    automatic derivatives are right everywhere, including at x1 == x2 (0.5 each, at
-    every order) and at -inf (no NaN): on each side of x1 >= x2 it is
-    larger + log1p(exp(smaller - larger)), with the unused side's difference
-    replaced by 0 ("double where") so no inf or NaN reaches its gradient. Where
-    x1 - x2 is NaN (NaN inputs, or equal infinities) the result is x1 + x2."""
-    return _logaddexp_impl("logaddexp", x1, x2, lax.exp, None)
+    JAX defines this with a custom_jvp; purejax with a primitive of the same rule
+    (`prims.elementwise.logaddexp_p`), whose derivative with respect to x1 is
+    logistic(x1 - x2): 0.5 each at ties at every order, 0 and 1 at infinities, NaN
+    where x1 - x2 is NaN. Where x1 - x2 is NaN the value is x1 + x2."""
+    x1, x2 = promote_args_inexact("logaddexp", x1, x2)
+    if _is_complex(x1):
+        return _logaddexp_complex(x1, x2, None)
+    return _elementwise.logaddexp(x1, x2)
 
 
 def logaddexp2(x1, x2, /):
     """log2(2**x1 + 2**x2), computed stably (see logaddexp for the derivatives)."""
-    return _logaddexp_impl("logaddexp2", x1, x2, exp2, np.log(2))
+    x1, x2 = promote_args_inexact("logaddexp2", x1, x2)
+    if _is_complex(x1):
+        return _logaddexp_complex(x1, x2, np.log(2))
+    return _elementwise.logaddexp2(x1, x2)
 
 
 # ---------------------------------------------------------------------------
