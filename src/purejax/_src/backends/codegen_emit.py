@@ -58,7 +58,29 @@ def emit(eqn, args, ref):
     if not _registered:
         _register_late()
     fn = _rules.get(eqn.primitive.name)
-    return None if fn is None else fn(eqn, args, ref)
+    if fn is None:
+        wide = getattr(eqn.primitive.impl, "wide_ufunc", None)
+        return None if wide is None else _in_double(eqn, wide, args, ref)
+    return fn(eqn, args, ref)
+
+
+def _in_double(eqn, ufunc, args, ref):
+    """prims.elementwise.in_double's unary ufunc, inline: the very calls the impl makes
+    (the ufunc evaluated in float64 and rounded once, or natively under the fast flag,
+    read on each call), without its dispatch, which costs as much as the float64
+    kernel itself on a 100-element vector."""
+    dt = eqn.invars[0].aval.dtype
+    if eqn.params or dt.kind != "f" or eqn.outvars[0].aval.dtype != dt:
+        return None
+    f = ref(ufunc, ufunc.__name__)
+    if dt.itemsize >= 8:
+        return f"{f}({args[0]})"
+    exact = f"{f}({args[0]}, dtype={ref(np.dtype(np.float64), 'f64')}).astype({ref(dt, 'dt')})"
+    if not eqn.primitive.impl.fast_ok:
+        return Fresh(exact)
+    from purejax._src.config import _flags
+    fast = f"{ref(_flags, 'flags')}['purejax_float32_math'] == 'fast'"
+    return Fresh(f"({f}({args[0]}) if {fast} else {exact})")
 
 
 def _array_out(eqn) -> bool:

@@ -37,24 +37,57 @@ from purejax._src.interpreters.batching import BatchTracer as _BatchTracer
 
 
 class TapeTracer(Tracer):
-    __slots__ = ("primal", "node", "index")
+    """A value on the tape. `src` is (node, index), made once for every operation the
+    value feeds. A template output keeps its NumPy buffer and abstract value and makes
+    its `primal` Array only when asked (the hot path reads the buffer)."""
+    __slots__ = ("_primal", "node", "index", "src", "_val", "_aval", "_sig")
 
     def __init__(self, trace: "TapeTrace", primal, node: "_Node", index: int):
         self._trace = trace
-        self.primal = primal
+        self._primal = primal
         self.node = node
         self.index = index
+        self.src = (node, index)
+        self._val = self._aval = self._sig = None
+
+    @property
+    def primal(self):
+        p = self._primal
+        if p is None:
+            p = self._primal = Array(self._val, self._aval.weak_type)
+        return p
 
     @property
     def aval(self):
-        p = self.primal
-        return p.aval if type(p) is Array else core.get_aval(p)
+        a = self._aval
+        if a is None:
+            p = self._primal
+            a = self._aval = p.aval if type(p) is Array else core.get_aval(p)
+        return a
 
     def to_concrete_value(self):
         p = self.primal
         if isinstance(p, Tracer):
             return p.to_concrete_value()
         return core.concrete_or_error(p)
+
+
+def _template_output(trace, o, node, aval, sig) -> TapeTracer:
+    """A TapeTracer for output 0 of a template node: the buffer `o`, its aval and its
+    signature entry, no Array yet."""
+    t = _new_tracer(TapeTracer)
+    t._trace = trace
+    t._primal = None
+    t._val = o
+    t._aval = aval
+    t._sig = sig
+    t.node = node
+    t.index = 0
+    t.src = (node, 0)
+    return t
+
+
+_new_tracer = object.__new__
 
 
 class _Node:
@@ -90,7 +123,7 @@ class TapeTrace(Trace):
         for x in args:
             if type(x) is TapeTracer and x._trace is self:
                 primals.append(x.primal)
-                parents.append((x.node, x.index))
+                parents.append(x.src)
                 any_diff = True
             else:
                 if isinstance(x, Tracer) and not x._trace._alive:
@@ -132,18 +165,23 @@ class TapeTrace(Trace):
         for x in args:
             t = type(x)
             if t is TapeTracer and x._trace is self:
-                p = x.primal
-                if type(p) is not Array:
-                    return None
-                parents.append((x.node, x.index))
+                v = x._val
+                if v is None:  # an output of the general path: its primal is an Array?
+                    p = x._primal
+                    if type(p) is not Array:
+                        return None
+                    v = p._value
+                    sig.append((v.shape, v.dtype, p.weak_type, True))
+                else:
+                    sig.append(x._sig)
+                parents.append(x.src)
             elif t is Array:
-                p = x
+                v = x._value
                 parents.append(None)
+                sig.append((v.shape, v.dtype, x.weak_type, False))
             else:
                 return None
-            v = p._value
             vals.append(v)
-            sig.append((v.shape, v.dtype, p.weak_type, t is TapeTracer))
         try:
             tmpl = _templates.get((prim, tuple(sig), tuple(params.items()) if params else ()))
         except TypeError:
@@ -152,11 +190,14 @@ class TapeTrace(Trace):
             return None
         raw = (tmpl._forward_fn or tmpl.forward_fn())(*vals)
         o = raw[0]
-        res = raw[1:]
-        node = _Node(parents, None, 1, res, tmpl)
+        node = _Node(parents, None, 1, raw[1:], tmpl)
         self.tape.append(node)
-        return TapeTracer(self, Array(o if type(o) is np.ndarray else np.asarray(o),
-                                      tmpl.out_weak[0]), node, 0)
+        if type(o) is not np.ndarray:
+            o = np.asarray(o)
+        # frozen as Array() would: the buffer may be a residual, and users get it as
+        # the primal's value
+        o.setflags(write=False)
+        return _template_output(self, o, node, tmpl.out_aval, tmpl.out_sig)
 
     def _linearize(self, linearize, fn, primals, parents):
         """`linearize` (ad.linearize_flat or ad.linearize_jvp) of `fn` under the parent
@@ -323,6 +364,10 @@ class _Template:
         self.n_out = n_out
         self.all_diff = all(diff)
         self.single = n_out == 1 and out_nonzero[0] and not prim.multiple_results
+        if self.single:  # what the hot path gives its output, and reads back as an operand
+            a = self.out_avals[0]
+            self.out_aval = core.ShapedArray(a.shape, a.dtype, a.weak_type)
+            self.out_sig = (a.shape, a.dtype, a.weak_type, True)
         self._forward_fn = self._backward_fn = None
         self._batched: dict = {}  # (part, axis size, batched operands) -> compiled vmap
 
@@ -564,7 +609,7 @@ def vjp_flat(fun: Callable, primals: Sequence):
         for x in outs:
             if type(x) is TapeTracer and x._trace is trace:
                 primals_out.append(x.primal)
-                srcs.append((x.node, x.index))
+                srcs.append(x.src)
             else:
                 if isinstance(x, Tracer) and not x._trace._alive:
                     core._raise_escaped(x)

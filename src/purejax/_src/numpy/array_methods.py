@@ -34,6 +34,8 @@ _SETITEM_MSG = ("JAX arrays are immutable and do not support in-place item assig
 
 def _defer_to_unrecognized_arg(opchar: str, binary_op, swap: bool = False):
     def deferring_binary_op(self, other):
+        if type(other) is Array or isinstance(other, Tracer):  # the common case, first
+            return binary_op(other, self) if swap else binary_op(self, other)
         if hasattr(other, "__jax_array__"):
             other = other.__jax_array__()
         args = (other, self) if swap else (self, other)

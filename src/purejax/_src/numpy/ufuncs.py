@@ -2,9 +2,9 @@
 
 Each function promotes its operands like JAX (see util.promote_args*), then calls
 one or a few lax functions. The compositions follow JAX's definitions so results,
-dtypes, weak types and derivatives agree with JAX, with one documented exception:
-logaddexp/logaddexp2/sinc use plain formulas instead of JAX's custom_jvp rules
-(see their docstrings).
+dtypes, weak types and derivatives agree with JAX, with documented exceptions: sinc
+is a plain formula instead of JAX's custom_jvp, and logaddexp/logaddexp2 are
+primitives carrying JAX's rule (see their docstrings).
 """
 from __future__ import annotations
 
@@ -430,19 +430,43 @@ def nan_to_num(x, copy: bool = True, nan: Any = 0.0, posinf: Any = None, neginf:
 # ---------------------------------------------------------------------------
 # Arithmetic
 
+# add, subtract and multiply bind their primitive at once for operands that need no
+# promotion (util.pair_kind), or an inexact operand and a Python scalar
+# (util._inexact_with_py_scalar): the eager hot paths of `x + y` and `0.5 * x`.
+
+def _fast_operands(x, y):
+    k = _pair_kind(x, y)
+    if k is not None:
+        return (x, y) if k != "b" else None
+    return _with_py_scalar((x, y))
+
+
 def add(x, y, /):
+    ops = _fast_operands(x, y)
+    if ops is not None:
+        return _add_p.bind(*ops)
     x, y = promote_args("add", x, y)
     return lax.add(x, y) if not _is_bool(x) else _lax("bitwise_or", "or_")(x, y)
 
 
 def subtract(x, y, /):
+    ops = _fast_operands(x, y)
+    if ops is not None:
+        return _sub_p.bind(*ops)
     x, y = promote_args("subtract", x, y)
     return lax.sub(x, y)
 
 
 def multiply(x, y, /):
+    ops = _fast_operands(x, y)
+    if ops is not None:
+        return _mul_p.bind(*ops)
     x, y = promote_args("multiply", x, y)
     return lax.mul(x, y) if not _is_bool(x) else _lax("bitwise_and", "and_")(x, y)
+
+
+_pair_kind, _with_py_scalar = util.pair_kind, util._inexact_with_py_scalar
+_add_p, _sub_p, _mul_p = _elementwise.add_p, _elementwise.sub_p, _elementwise.mul_p
 
 
 def true_divide(x1, x2, /):

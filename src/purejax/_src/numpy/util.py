@@ -317,6 +317,28 @@ def _same_avals(args) -> bool:
     return True
 
 
+def pair_kind(x, y):
+    """The dtype kind of two lax-ready operands (Arrays or tracers) of one dtype and
+    weak type whose shapes are equal or one is rank 0, else None. Such a pair is what
+    promote_args returns unchanged: arithmetic can bind its primitive at once."""
+    if type(x) is Array:
+        ax = x._aval or x.aval
+    elif isinstance(x, Tracer):
+        ax = x.aval
+    else:
+        return None
+    if type(y) is Array:
+        ay = y._aval or y.aval
+    elif isinstance(y, Tracer):
+        ay = y.aval
+    else:
+        return None
+    if ax.dtype != ay.dtype or ax.weak_type != ay.weak_type or \
+            (ax.shape != ay.shape and ax.shape and ay.shape):
+        return None
+    return ax.dtype.kind
+
+
 def _inexact_with_py_scalar(args):
     """Fast path for `x * 0.5`-style operands: an inexact Array/tracer and a Python int
     or float. The scalar is weak, so the result type is x's and weak only if x is;
