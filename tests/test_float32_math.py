@@ -78,6 +78,28 @@ def test_exact_rounds_the_double_result_and_fast_is_numpy(jfn, nfn, dom):
     _eq_bits(jfn(jnp.asarray(x)), fast_want)
 
 
+@pytest.mark.parametrize("jfn,nfn,dom", UNARY, ids=[u[1].__name__ for u in UNARY])
+def test_jitted_code_inlines_both_modes_and_reads_the_flag_per_call(jfn, nfn, dom, x64):
+    """Under jit, in_double's unary ufuncs are written inline (codegen_emit._in_double):
+    bit for bit the impl's values in both modes, for vectors, float16 and float64, and
+    rank 0 (which keeps the scalar code path), with the flag switched after compiling."""
+    f = jax.jit(lambda x: jfn(x) * 1.5)
+    for dt in (np.float32, np.float16, np.float64):
+        for x in (dom(X[:100]).astype(dt), dom(X[:1]).reshape(()).astype(dt)):
+            for mode in ("exact", "fast", "exact"):
+                config.update("purejax_float32_math", mode)
+                with np.errstate(all="ignore"):
+                    want = (nfn(x.astype(np.float64)).astype(dt)
+                            if mode == "exact" or dt == np.float64 else nfn(x))
+                    want = np.asarray(want * dt(1.5))
+                _eq_bits(f(jnp.asarray(x)), want)
+    config.update("purejax_float32_math", "exact")
+    text = jax.jit(jfn).lower(jnp.asarray(dom(X[:100]))).as_text()
+    assert "dtype=" in text and "purejax_float32_math" in text   # inline, both ways
+    text = jax.jit(jfn).lower(jnp.asarray(dom(X[:1]).reshape(()))).as_text()
+    assert "purejax_float32_math" not in text   # rank 0: the impl, on scalars
+
+
 def test_the_two_modes_really_differ():
     # NumPy's float32 kernels are not correctly rounded: the flag changes results.
     for jfn, nfn in ((jnp.exp, np.exp), (jnp.sin, np.sin), (jnp.tanh, np.tanh)):

@@ -70,8 +70,9 @@ def _in_double(eqn, ufunc, args, ref):
     read on each call), without its dispatch, which costs as much as the float64
     kernel itself on a 100-element vector."""
     dt = eqn.invars[0].aval.dtype
-    if eqn.params or dt.kind != "f" or eqn.outvars[0].aval.dtype != dt:
-        return None
+    out = eqn.outvars[0].aval
+    if eqn.params or dt.kind != "f" or out.dtype != dt or out.shape == ():
+        return None  # (rank 0: the scalar code path, numpy_codegen's, takes the impl)
     f = ref(ufunc, ufunc.__name__)
     if dt.itemsize >= 8:
         return f"{f}({args[0]})"

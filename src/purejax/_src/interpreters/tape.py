@@ -526,8 +526,15 @@ class TapePullback:
                     for parent, d in zip(node.parents, tmpl.diff):
                         if d:
                             if parent is not None:
-                                _accumulate_raw(env, parent[0], parent[1], outs[k],
-                                                tmpl.ct_weak[k])
+                                o = outs[k]
+                                p = parent[0]
+                                if p in env:
+                                    _accumulate_raw(env, p, parent[1], o, tmpl.ct_weak[k])
+                                else:  # a first cotangent (inline: the common case)
+                                    slots = env[p] = [None] * p.n_out
+                                    slots[parent[1]] = (
+                                        o if type(o) is np.ndarray else np.asarray(o),
+                                        tmpl.ct_weak[k])
                             k += 1
                     continue
             cts = [_from_raw(c) for c in cts]

@@ -72,9 +72,20 @@ def _round_method_even():
 # Unary functions of inexact dtype
 
 def _inexact_unop(name: str, lax_name: str, doc: str = ""):
+    lax_fn = None
+
     def fn(x, /):
+        nonlocal lax_fn
+        if lax_fn is None:
+            lax_fn = _lax(lax_name)
+        # an inexact Array or tracer is already an operand (the eager hot path)
+        if type(x) is Array:
+            if x._value.dtype.kind in "fc":
+                return lax_fn(x)
+        elif isinstance(x, core.Tracer) and x.aval.dtype.kind in "fc":
+            return lax_fn(x)
         (x,) = promote_args_inexact(name, x)
-        return _lax(lax_name)(x)
+        return lax_fn(x)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc or f"Elementwise {name} (lax.{lax_name}); integers become floats."
     return fn
