@@ -382,6 +382,10 @@ def _check_grad_inputs(dyn, nums, name, holomorphic, allow_int):
 
 
 def _check_scalar_output(ans, name, holomorphic, fname):
+    if not holomorphic and (type(ans) is Array or isinstance(ans, Tracer)):
+        aval = ans.aval  # the common case, checked first
+        if aval.shape == () and aval.dtype.kind == "f":
+            return
     if not _is_array_leaf(ans):
         raise TypeError(f"Gradient only defined for scalar-output functions. Output of {fname} "
                         f"was a {type(ans).__name__}: {_short(ans)}.")
@@ -442,10 +446,15 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size=None,
                 f"positional arguments passed to the function, but got len(in_axes)="
                 f"{len(in_axes)}, len(args)={len(args)} (calling {fname}).")
         in_axes_full = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
-        leaves, in_tree = tu.tree_flatten((args, kwargs))
-        dims = _broadcast_prefix((in_axes_full, 0), (args, kwargs), "in_axes", fname)
-        leaves = [_to_value(_check_leaf(x, f"vmap({fname})", f"leaf {i}")) if d is not None
-                  else x for i, (x, d) in enumerate(zip(leaves, dims))]
+        if not kwargs and all(type(x) is Array or isinstance(x, Tracer) for x in args) and \
+                all(d is None or type(d) is int for d in in_axes_full):
+            # every argument an array, one axis each: what flattening would find
+            leaves, dims, in_tree = list(args), list(in_axes_full), _array_args_tree(len(args))
+        else:
+            leaves, in_tree = tu.tree_flatten((args, kwargs))
+            dims = _broadcast_prefix((in_axes_full, 0), (args, kwargs), "in_axes", fname)
+            leaves = [_to_value(_check_leaf(x, f"vmap({fname})", f"leaf {i}")) if d is not None
+                      else x for i, (x, d) in enumerate(zip(leaves, dims))]
         sizes = {}
         for i, (x, d) in enumerate(zip(leaves, dims)):
             if d is None:
@@ -479,6 +488,8 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size=None,
         flat = _flat_fun(fun, in_tree, store, False, fname)
 
         def out_dims():
+            if out_axes is None or type(out_axes) is int:
+                return [out_axes] * store.tree.num_leaves
             return _broadcast_prefix(out_axes, tu.tree_unflatten(store.tree, [0] * store.tree.num_leaves),
                                      "out_axes", fname)
 
@@ -486,6 +497,12 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_name=None, axis_size=None,
         return tu.tree_unflatten(store.tree, outs)
 
     return vmap_f
+
+
+@functools.lru_cache(maxsize=64)
+def _array_args_tree(n: int):
+    """The treedef of (args, {}) for n array arguments."""
+    return tu.tree_structure(((0,) * n, {}))
 
 
 def _check_axes_spec(spec, name, fname):

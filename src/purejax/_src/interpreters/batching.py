@@ -10,20 +10,24 @@ from purejax._src import core
 from purejax._src.core import MissingRuleError, Trace, Tracer
 
 class BatchTracer(Tracer):
-    __slots__ = ("val", "batch_dim")
+    __slots__ = ("val", "batch_dim", "_aval")
 
     def __init__(self, trace: "BatchTrace", val, batch_dim: int | None):
         self._trace = trace
         self.val = val
         self.batch_dim = batch_dim
+        self._aval = None
 
     @property
     def aval(self):
-        aval = core.get_aval(self.val)
-        if self.batch_dim is None:
-            return aval
-        shape = aval.shape[:self.batch_dim] + aval.shape[self.batch_dim + 1:]
-        return aval.update(shape=shape)
+        aval = self._aval  # made once: val and batch_dim never change
+        if aval is None:
+            aval = core.get_aval(self.val)
+            if self.batch_dim is not None:
+                shape = aval.shape[:self.batch_dim] + aval.shape[self.batch_dim + 1:]
+                aval = aval.update(shape=shape)
+            self._aval = aval
+        return aval
 
 
 class BatchTrace(Trace):

@@ -589,6 +589,19 @@ def _accumulate(env, node, index, ct):
         if type(total) is not np.ndarray:
             total = np.asarray(total)
         slots[index] = Array(total, prev.weak_type and ct.weak_type)
+    elif type(prev) is _BatchTracer and type(ct) is _BatchTracer and prev._trace is ct._trace \
+            and prev.batch_dim == ct.batch_dim and type(prev.val) is Array \
+            and type(ct.val) is Array and prev.val.shape == ct.val.shape \
+            and prev.val.dtype == ct.val.dtype:
+        # add_any under vmap on two concrete buffers batched alike: its batch rule's
+        # result (the same elementwise add, the same batch dimension), without the trip
+        # through the vmap trace
+        pv, cv = prev.val, ct.val
+        total = np.add(pv._value, cv._value)
+        if type(total) is not np.ndarray:
+            total = np.asarray(total)
+        slots[index] = _BatchTracer(prev._trace, Array(total, pv.weak_type and cv.weak_type),
+                                    prev.batch_dim)
     else:
         slots[index] = ad.add_any_p.bind(prev, ct)
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from purejax._src import core, dtypes
 from purejax._src import lax
+from purejax._src.array import Array
 from purejax._src.numpy import util
 from purejax._src.numpy.util import canonicalize_axis, check_arraylike, shape_of
 
@@ -40,9 +41,35 @@ def _promote(name, a, b, preferred_element_type):
     return a, b, weak and preferred_element_type is None
 
 
+def _same_dtype_operands(a, b):
+    """The avals of two Arrays/tracers of one (non-bool) dtype and weak type, else None:
+    operands with nothing to check, promote or convert afterwards (the hot path)."""
+    avals = []
+    for x in (a, b):
+        if type(x) is Array:
+            avals.append(x._aval or x.aval)
+        elif isinstance(x, core.Tracer):
+            avals.append(x.aval)
+        else:
+            return None
+    aa, ab = avals
+    if aa.dtype != ab.dtype or aa.weak_type != ab.weak_type or aa.dtype.kind == "b":
+        return None
+    return aa, ab
+
+
 def dot(a, b, *, precision=None, preferred_element_type=None):
     """NumPy's dot: scalars multiply; otherwise contract the last axis of a with the
     last (1-D b) or second-to-last axis of b."""
+    same = _same_dtype_operands(a, b) if preferred_element_type is None else None
+    if same is not None:
+        sa, sb = same[0].shape, same[1].shape
+        na, nb = len(sa), len(sb)
+        if na and nb:
+            contract = ((na - 1,), (0,)) if nb == 1 else ((na - 1,), (nb - 2,))
+            if sa[na - 1] == sb[contract[1][0]]:
+                # dot_general's own result: this dtype, weak only if both are
+                return _dot_general(a, b, (contract, ((), ())), precision)
     a, b, weak = _promote("dot", a, b, preferred_element_type)
     na, nb = len(shape_of(a)), len(shape_of(b))
     if na == 0 or nb == 0:
