@@ -437,3 +437,45 @@ def test_numpy_cotangents_between_compiled_pullbacks_keep_types_and_fan_out():
     g = jax.grad(lambda x: jnp.sum(jnp.sin(x) * x))(x)
     with pytest.raises(ValueError):
         np.asarray(g)[0] = 1.0
+
+
+def test_vmap_of_grad_hot_paths_match_the_general_path(monkeypatch):
+    """Under an eager vmap the tape records a template in one pass
+    (_batched_template_call) and adds two cotangents batched alike without the vmap
+    trace (_accumulate); cotangents batched along different axes, bool operands and
+    fan-out through a transpose take the general paths. All must give the linearize
+    path's values, dtypes and weak types."""
+    hits = {"fast": 0, "fallback": 0}
+    orig = tape.TapeTrace._batched_template_call
+
+    def spy(self, prim, args, params):
+        out = orig(self, prim, args, params)
+        hits["fast" if out is not None else "fallback"] += 1
+        return out
+    monkeypatch.setattr(tape.TapeTrace, "_batched_template_call", spy)
+
+    def f(x, y):
+        a = jnp.sin(x) * y                  # a feeds three uses: the cotangents add up
+        b = jnp.transpose(a)                # batched along another axis after transposing
+        keep = a > 0                        # a bool operand
+        return jnp.sum(a * 2.0) + jnp.sum(jnp.cos(b) * b) + jnp.sum(jnp.where(keep, a, -a))
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 2, 3)).astype(np.float32)
+    y = rng.standard_normal((2, 3)).astype(np.float32)
+    for in_axes, args in (((0, None), (x, y)), ((2, None), (np.moveaxis(x, 0, 2).copy(), y)),
+                          ((0, 0), (x, np.stack([y] * 5)))):
+        g = jax.vmap(jax.grad(f), in_axes=in_axes)
+        want = _with_tape(False, lambda: g(*args))
+        for call in range(3):
+            got = g(*args)
+            _assert_same(got, want, f"{in_axes} call {call}")
+            assert got.dtype == want.dtype and got.weak_type == want.weak_type
+    assert hits["fast"] > 0 and hits["fallback"] > 0
+    # a weak (Python float) argument of a vmapped gradient
+    h = jax.vmap(jax.grad(lambda s, v: jnp.sum(jnp.sin(v * s) * s)), in_axes=(None, 0))
+    want = _with_tape(False, lambda: h(0.7, x))
+    for _ in range(3):
+        got = h(0.7, x)
+        _assert_same(got, want, "weak argument")
+        assert got.weak_type == want.weak_type

@@ -133,8 +133,13 @@ class TapeTrace(Trace):
         return primals, parents, any_diff
 
     def process_primitive(self, prim, args, params):
-        if type(self.parent) is core.EvalTrace:
+        tp = type(self.parent)
+        if tp is core.EvalTrace:
             out = self._eager_template_call(prim, args, params)
+            if out is not None:
+                return out
+        elif tp is _BatchTrace:
+            out = self._batched_template_call(prim, args, params)
             if out is not None:
                 return out
         primals, parents, any_diff = self._unpack(args)
@@ -198,6 +203,49 @@ class TapeTrace(Trace):
         # the primal's value
         o.setflags(write=False)
         return _template_output(self, o, node, tmpl.out_aval, tmpl.out_sig)
+
+    def _batched_template_call(self, prim, args, params):
+        """The hot path under an eager vmap (the parent is a BatchTrace) in one pass:
+        operands that are this tape's tracers, the vmap's tracers or Arrays, and a
+        compiled single-output template, batched per pattern. None (having done
+        nothing) for anything else, which the general path then handles."""
+        primals, parents, sig = [], [], []
+        any_diff = False
+        for x in args:
+            t = type(x)
+            if t is TapeTracer and x._trace is self:
+                p = x.primal
+                parents.append(x.src)
+                any_diff = True
+            elif t is _BatchTracer or t is Array:
+                p = x
+                parents.append(None)
+            else:
+                return None
+            tp = type(p)
+            if tp is Array:
+                a = p._aval or p.aval
+            elif tp is _BatchTracer:
+                a = p.aval
+            else:
+                return None
+            sig.append((a.shape, a.dtype, a.weak_type, t is TapeTracer))
+            primals.append(p)
+        if not any_diff:
+            return None
+        try:
+            tmpl = _templates.get((prim, tuple(sig), tuple(params.items()) if params else ()))
+        except TypeError:
+            return None
+        if not tmpl or not tmpl.single or _flags["jax_debug_nans"] or _flags["jax_debug_infs"]:
+            return None
+        outs = tmpl._batched_call("fwd", tmpl.known, primals, self.parent)
+        if outs is None:
+            return None
+        res = outs[1:]
+        node = _Node(parents, tmpl.pullback(res, False), 1, res)
+        self.tape.append(node)
+        return TapeTracer(self, outs[0], node, 0)
 
     def _linearize(self, linearize, fn, primals, parents):
         """`linearize` (ad.linearize_flat or ad.linearize_jvp) of `fn` under the parent
