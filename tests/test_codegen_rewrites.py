@@ -90,6 +90,22 @@ def test_negation_folding(dtype):
     check_same(f, x, y)
 
 
+@pytest.mark.parametrize("dtype", REALS)
+def test_mul_by_minus_one_and_sub_of_zero(dtype):
+    def f(x, y):
+        return (x * -1 + y, -1 * x, x - 0, (x - 0) * y, y + x * -1, x * jnp.full_like(x, -1) - y,
+                x - jnp.zeros_like(x))
+    x, y = _special(dtype), np.roll(_special(dtype), 5)
+    check_same(f, x, y)
+    if np.dtype(dtype).kind == "f":  # x - (-0) is not x (-0 - -0 == +0): kept
+        check_same(lambda x: x - jnp.full_like(x, -0.0), x)
+        assert "sub" in jax.jit(lambda x: x - jnp.full_like(x, -0.0)).lower(x).as_text().split("\n", 1)[1]
+    body = jax.jit(lambda x, y: x * -1 + y).lower(x, y).as_text().split("\n", 1)[1]
+    assert "mul" not in body and "neg" not in body and body.count("sub") == 1
+    body = jax.jit(lambda x, y: (x - 0) * y).lower(x, y).as_text().split("\n", 1)[1]
+    assert "sub" not in body
+
+
 def test_negation_folding_int_min_wraps():
     x = np.array([np.iinfo(np.int32).min, 5, -1], np.int32)
     check_same(lambda x, y: (x + (-y), (-x) * (-y), 3 * (-x)), x, x[::-1].copy())

@@ -6,9 +6,10 @@ subtractions, selects between two constants, pads feeding one add.
 
 Every rewrite keeps the value of every element: the NumPy operations that remain are
 exactly rounded (+ - * /, comparisons, select), and the identities used hold in IEEE
-arithmetic (a + (-b) == a - b, k * (-x) == (-k) * x, (-a) * (-b) == a * b, x * 1 == x)
-and in wrapping integer arithmetic. The one thing they can change is the sign bit of a
-NaN result (NumPy's negation flips it; a subtraction propagates the operand's NaN).
+arithmetic (a + (-b) == a - b, k * (-x) == (-k) * x, (-a) * (-b) == a * b, x * 1 == x,
+x * -1 == -x, x - (+0) == x) and in wrapping integer arithmetic. The one thing they
+can change is the sign bit of a NaN result (NumPy's negation flips it; a subtraction
+propagates the operand's NaN).
 
 The rewritten Jaxpr is only for emission: an elementwise operand may be a rank-0
 Literal where lax would have wanted the full shape, because the NumPy function the
@@ -185,6 +186,19 @@ class _Rewriter:
                     self.subst[out] = other  # x * 1 == x
                     self.changed = True
                     return True
+                if (_is_value(scalars[i], -1) and _signed_real(aval.dtype)
+                        and type(other) is not Literal and other.aval.shape == aval.shape
+                        and other.aval.dtype == aval.dtype):
+                    from purejax._src.prims import elementwise as ew
+                    self.emit(ew.neg_p, [other], out)  # x * -1 == -x, which fold_neg moves
+                    self.negof[out] = other
+                    self.changed = True
+                    return True
+        if name == "sub" and _is_value(scalars[1], 0) and \
+                invars[0].aval.shape == aval.shape and invars[0].aval.dtype == aval.dtype:
+            self.subst[out] = invars[0]  # x - (+0) == x, -0 and NaN included
+            self.changed = True
+            return True
         if name == "select_n" and len(invars) == 3 and invars[0].aval.dtype == np.bool_ \
                 and invars[0].aval.shape == aval.shape and aval.dtype != np.bool_:
             if _is_value(scalars[1], 0) and _is_value(scalars[2], 1):
