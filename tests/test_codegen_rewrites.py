@@ -159,6 +159,37 @@ def test_relu_max_grad_ties():
     check_same(jax.grad(lambda x: jnp.sum(jnp.maximum(x, 0.) * x)), x)
 
 
+@pytest.mark.parametrize("dn, ls, rs", [
+    ((((), ()), ((0,), (0,))), (64,), (64, 32)),
+    ((((), ()), ((0,), (0,))), (64, 32), (64, 32)),     # an elementwise product
+    ((((), ()), ((1,), (1,))), (40, 40), (40, 40)),     # transposed: not inline
+    ((((), ()), ((1,), (0,))), (40, 40), (40, 40)),
+])
+def test_outer_products_with_reusable_buffers(dn, ls, rs):
+    """Large enough for reuse_buffers (REUSE_MIN_SIZE): a dying operand of the
+    result's shape may receive it, which is only right when it is read in place."""
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal(ls).astype(np.float32)
+    b = rng.standard_normal(rs).astype(np.float32)
+    out = check_same(lambda a, b: lax.dot_general(a * 2, b - 1, dn) * 3, a, b)
+    want = _einsum_dot_general(a * 2, b - 1, dn) * 3
+    np.testing.assert_allclose(np.asarray(out[0]), want, rtol=1e-5)
+
+
+def _einsum_dot_general(a, b, dn):
+    """An independent dot_general: einsum with lax's output order."""
+    (lc, rc), (lb, rb) = dn
+    letters = iter("abcdefghij")
+    la = [next(letters) for _ in a.shape]
+    ra = [next(letters) for _ in b.shape]
+    for i, j in zip(lc + lb, rc + rb):
+        ra[j] = la[i]
+    free_l = [la[d] for d in range(a.ndim) if d not in lc and d not in lb]
+    free_r = [ra[d] for d in range(b.ndim) if d not in rc and d not in rb]
+    spec = f"{''.join(la)},{''.join(ra)}->{''.join([la[d] for d in lb] + free_l + free_r)}"
+    return np.einsum(spec, a, b)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
 def test_scalar_and_weak_operands(dtype):
     def f(x):
@@ -169,6 +200,9 @@ def test_scalar_and_weak_operands(dtype):
 
 @pytest.mark.parametrize("dn, ls, rs", [
     ((((), ()), ((0,), (0,))), (4,), (4, 3)),          # batched outer product (vmap of grad)
+    ((((), ()), ((0,), (0,))), (4, 3), (4,)),
+    ((((), ()), ((), ())), (2, 3), ()),                 # times a rank-0 operand
+    ((((), ()), ((1,), (1,))), (3, 3), (3, 3)),         # square, batch dims transposed
     ((((), ()), ((), ())), (2, 3), (4,)),               # plain outer product
     ((((), ()), ((1,), (0,))), (2, 3), (3, 5)),         # batch dim not leading on lhs
     ((((), ()), ((0, 2), (1, 0))), (2, 3, 4), (4, 2, 5)),
@@ -184,18 +218,11 @@ def test_dot_general_paths(dn, ls, rs, dtype):
     if dtype != np.int32:
         a.flat[0] = -0.
     check_same(lambda a, b: lax.dot_general(a, b, dn), a, b)
+    # operands that die at the product: their buffers may be reused for its result
+    check_same(lambda a, b: lax.dot_general(a * 2, b - 1, dn) * 3, a, b)
     # and against an independent einsum
     out = np.asarray(jax.jit(lambda a, b: lax.dot_general(a, b, dn))(a, b))
-    (lc, rc), (lb, rb) = dn
-    letters = iter("abcdefghij")
-    la = [next(letters) for _ in ls]
-    ra = [next(letters) for _ in rs]
-    for i, j in zip(lc + lb, rc + rb):
-        ra[j] = la[i]
-    free_l = [la[d] for d in range(len(ls)) if d not in lc and d not in lb]
-    free_r = [ra[d] for d in range(len(rs)) if d not in rc and d not in rb]
-    spec = f"{''.join(la)},{''.join(ra)}->{''.join([la[d] for d in lb] + free_l + free_r)}"
-    np.testing.assert_allclose(out, np.einsum(spec, a, b), rtol=1e-5)
+    np.testing.assert_allclose(out, _einsum_dot_general(a, b, dn), rtol=1e-5)
 
 
 @pytest.mark.parametrize("dtype", REALS)

@@ -245,8 +245,12 @@ def _dot_general(eqn, args, ref):
     lhs, rhs = eqn.invars[0].aval, eqn.invars[1].aval
     out = eqn.outvars[0].aval
     pref = eqn.params["preferred_element_type"]
-    if lb or len(lc) != 1 or lhs.ndim > 2 or rhs.ndim > 2 or out.ndim == 0 or \
-            lhs.dtype != out.dtype or (pref is not None and np.dtype(pref) != out.dtype):
+    if lhs.dtype != out.dtype or (pref is not None and np.dtype(pref) != out.dtype) \
+            or out.ndim == 0:
+        return None
+    if not lc:
+        return _outer_product(lhs, rhs, lb, rb, args, ref)
+    if lb or len(lc) != 1 or lhs.ndim > 2 or rhs.ndim > 2:
         return None
     a = args[0] if lc[0] == lhs.ndim - 1 else f"{args[0]}.T"
     b = args[1] if rc[0] == 0 else f"{args[1]}.T"
@@ -257,6 +261,22 @@ def _dot_general(eqn, args, ref):
 
 
 _GEMM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _outer_product(lhs, rhs, lb, rb, args, ref):
+    """impl's _product_no_contraction (what vmap of grad of a dot gives) as one
+    broadcasting multiply of reshaped operands, when neither needs transposing (so
+    an operand buffer that reuse_buffers may write into is read in the same order)."""
+    lf = [d for d in range(lhs.ndim) if d not in lb]
+    rf = [d for d in range(rhs.ndim) if d not in rb]
+    if list(lb) + lf != list(range(lhs.ndim)) or list(rb) + rf != list(range(rhs.ndim)):
+        return None
+    nb = len(lb)
+    a_shape = lhs.shape + (1,) * len(rf)
+    b_shape = rhs.shape[:nb] + (1,) * len(lf) + rhs.shape[nb:]
+    a = args[0] if a_shape == lhs.shape else f"{args[0]}.reshape({a_shape!r})"
+    b = args[1] if b_shape == rhs.shape else f"{args[1]}.reshape({b_shape!r})"
+    return f"{ref(np.multiply, 'multiply')}({a}, {b})"
 
 
 def matmul2d(a, b, out=None):
