@@ -553,6 +553,9 @@ class TapePullback:
         return list(seen.values())
 
     def transpose(self, cts_out: Sequence) -> list:
+        # env: node -> its cotangents: a list (one slot per output), or for a
+        # single-output node whose cotangent is a NumPy buffer, the (buffer, weak type)
+        # pair itself (the hot path: no list per node)
         env: dict = {}
         for src, ct in zip(self.outs, cts_out):
             if src is not None and type(ct) is not Zero:
@@ -563,7 +566,7 @@ class TapePullback:
                 continue
             tmpl = node.tmpl
             if tmpl is not None:
-                c = cts[0]
+                c = cts if type(cts) is tuple else cts[0]
                 tc = type(c)
                 if tc is tuple or tc is Array:
                     # NumPy in, NumPy out: cotangents stay (buffer, weak) pairs between
@@ -575,17 +578,23 @@ class TapePullback:
                         if d:
                             if parent is not None:
                                 o = outs[k]
+                                if type(o) is not np.ndarray:
+                                    o = np.asarray(o)
                                 p = parent[0]
-                                if p in env:
+                                prev = env.get(p)
+                                if prev is None and p.n_out == 1:
+                                    env[p] = (o, tmpl.ct_weak[k])
+                                elif type(prev) is tuple and prev[0].shape == o.shape \
+                                        and prev[0].dtype == o.dtype:
+                                    total = np.add(prev[0], o)  # add_any's impl
+                                    env[p] = (total if type(total) is np.ndarray
+                                              else np.asarray(total),
+                                              prev[1] and tmpl.ct_weak[k])
+                                else:
                                     _accumulate_raw(env, p, parent[1], o, tmpl.ct_weak[k])
-                                else:  # a first cotangent (inline: the common case)
-                                    slots = env[p] = [None] * p.n_out
-                                    slots[parent[1]] = (
-                                        o if type(o) is np.ndarray else np.asarray(o),
-                                        tmpl.ct_weak[k])
                             k += 1
                     continue
-            cts = [_from_raw(c) for c in cts]
+            cts = [_from_raw(c) for c in ([cts] if type(cts) is tuple else cts)]
             pullback = node.pullback or tmpl.pullback(node.residuals, True)
             for parent, ct in zip(node.parents, pullback(cts)):
                 if parent is not None and ct is not None and type(ct) is not Zero:
@@ -593,6 +602,8 @@ class TapePullback:
         result = []
         for node, aval in zip(self.in_nodes, self.in_avals):
             cts = None if node is None else env.get(node)
+            if type(cts) is tuple:
+                cts = [cts]
             result.append(Zero(aval) if cts is None or cts[0] is None else _from_raw(cts[0]))
         return result
 
@@ -603,13 +614,21 @@ def _from_raw(ct):
     return ct
 
 
+def _slots(env, node):
+    """node's cotangent slots as a list (made, or unpacked from a raw single pair)."""
+    slots = env.get(node)
+    if slots is None:
+        slots = env[node] = [None] * node.n_out
+    elif type(slots) is tuple:
+        slots = env[node] = [slots]
+    return slots
+
+
 def _accumulate_raw(env, node, index, o, weak):
     """_accumulate for a NumPy cotangent `o` with weak type `weak`."""
     if type(o) is not np.ndarray:
         o = np.asarray(o)
-    slots = env.get(node)
-    if slots is None:
-        slots = env[node] = [None] * node.n_out
+    slots = _slots(env, node)
     prev = slots[index]
     if prev is None:
         slots[index] = (o, weak)
@@ -622,9 +641,7 @@ def _accumulate_raw(env, node, index, o, weak):
 
 
 def _accumulate(env, node, index, ct):
-    slots = env.get(node)
-    if slots is None:
-        slots = env[node] = [None] * node.n_out
+    slots = _slots(env, node)
     prev = slots[index]
     if type(prev) is tuple:
         prev = _from_raw(prev)
