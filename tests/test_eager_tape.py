@@ -437,6 +437,15 @@ def test_numpy_cotangents_between_compiled_pullbacks_keep_types_and_fan_out():
     g = jax.grad(lambda x: jnp.sum(jnp.sin(x) * x))(x)
     with pytest.raises(ValueError):
         np.asarray(g)[0] = 1.0
+    # and so are the intermediate values it hands out (the value, aux), whose buffers
+    # the compiled parts made
+    for _ in range(3):
+        (v, aux), g = jax.value_and_grad(lambda x: (jnp.sum(jnp.sin(x) * x), jnp.cos(x) * x),
+                                         has_aux=True)(x)
+        for a in (v, aux, g):
+            with pytest.raises(ValueError):
+                np.asarray(a)[...] = 1.0
+        np.testing.assert_allclose(aux, np.cos(np.asarray(x)) * np.asarray(x), rtol=1e-6)
 
 
 def test_vmap_of_grad_hot_paths_match_the_general_path(monkeypatch):

@@ -48,7 +48,12 @@ class TapeTracer(Tracer):
         self.node = node
         self.index = index
         self.src = (node, index)
-        self._val = self._aval = self._sig = None
+        if type(primal) is Array:  # what the hot path reads (_eager_template_call)
+            v = primal._value
+            self._val, self._aval = v, primal.aval
+            self._sig = (v.shape, v.dtype, primal.weak_type, True)
+        else:
+            self._val = self._aval = self._sig = None
 
     @property
     def primal(self):
@@ -166,29 +171,49 @@ class TapeTrace(Trace):
         """The hot path of eager reverse mode in one pass over the operands: Array
         operands, a compiled template with one differentiable output. None (having
         done nothing) for anything else, which the general path then handles."""
-        vals, parents, sig = [], [], []
-        for x in args:
+        if len(args) == 2:  # binary operations, unrolled
+            x, y = args
             t = type(x)
             if t is TapeTracer and x._trace is self:
-                v = x._val
-                if v is None:  # an output of the general path: its primal is an Array?
-                    p = x._primal
-                    if type(p) is not Array:
-                        return None
-                    v = p._value
-                    sig.append((v.shape, v.dtype, p.weak_type, True))
-                else:
-                    sig.append(x._sig)
-                parents.append(x.src)
+                vx, sx, px = x._val, x._sig, x.src
+                if vx is None:
+                    return None
             elif t is Array:
-                v = x._value
-                parents.append(None)
-                sig.append((v.shape, v.dtype, x.weak_type, False))
+                vx, px = x._value, None
+                sx = (vx.shape, vx.dtype, x.weak_type, False)
             else:
                 return None
-            vals.append(v)
+            t = type(y)
+            if t is TapeTracer and y._trace is self:
+                vy, sy, py = y._val, y._sig, y.src
+                if vy is None:
+                    return None
+            elif t is Array:
+                vy, py = y._value, None
+                sy = (vy.shape, vy.dtype, y.weak_type, False)
+            else:
+                return None
+            vals, parents, sig = (vx, vy), [px, py], (sx, sy)
+        else:
+            vals, parents, sig = [], [], []
+            for x in args:
+                t = type(x)
+                if t is TapeTracer and x._trace is self:
+                    v = x._val
+                    if v is None:
+                        return None
+                    sig.append(x._sig)
+                    parents.append(x.src)
+                elif t is Array:
+                    v = x._value
+                    parents.append(None)
+                    sig.append((v.shape, v.dtype, x.weak_type, False))
+                else:
+                    return None
+                vals.append(v)
+            sig = tuple(sig)
         try:
-            tmpl = _templates.get((prim, tuple(sig), tuple(params.items()) if params else ()))
+            tmpl = _templates.get((prim, sig, tuple(params.items()) if params else ()))
         except TypeError:
             return None
         if not tmpl or not tmpl.single or _flags["jax_debug_nans"] or _flags["jax_debug_infs"]:
@@ -199,9 +224,8 @@ class TapeTrace(Trace):
         self.tape.append(node)
         if type(o) is not np.ndarray:
             o = np.asarray(o)
-        # frozen as Array() would: the buffer may be a residual, and users get it as
-        # the primal's value
-        o.setflags(write=False)
+        # (not frozen yet: the compiled parts never write into their operands, and the
+        # primal's Array freezes it before a user can see it)
         return _template_output(self, o, node, tmpl.out_aval, tmpl.out_sig)
 
     def _batched_template_call(self, prim, args, params):
