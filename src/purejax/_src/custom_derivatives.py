@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from purejax._src import core, dtypes
+from purejax._src.array import Array
 from purejax._src import tree_util as tu
 from purejax._src.core import Primitive, Trace, Tracer
 from purejax._src.debug_info import func_name, func_src
@@ -135,11 +136,24 @@ class _CustomFunction:
             return self
         return functools.partial(self, obj)
 
-    def _nothing_to_transform(self, kwargs) -> bool:
-        """An eager call with positional arguments only: the eager trace would run fun
-        on the same leaves, so the call can skip flattening them."""
-        return not kwargs and not self.nondiff_argnums and \
-            type(core.current_trace()) is core.EvalTrace
+    def _nothing_to_transform(self, args, kwargs):
+        """The trace to run fun under at once, or None. An eager call with positional
+        arguments only: the eager trace would run fun on the same leaves, so the call
+        can skip flattening them. Likewise inside linearize (a partial-evaluation
+        trace that stages only what depends on its unknowns) over an eager parent,
+        for arguments that are concrete values: it hands such calls to the parent
+        (_pe_process_custom_jvp_call), which runs fun. (A custom rule calling its own
+        function on primals, as seed 001's does, is this case under grad.)"""
+        if kwargs or self.nondiff_argnums:
+            return None
+        t = core.current_trace()
+        tt = type(t)
+        if tt is core.EvalTrace:
+            return t
+        if tt is pe.JaxprTrace and not t.stage_all and type(t.parent) is core.EvalTrace \
+                and all(type(a) in _CONCRETE for a in args):
+            return t.parent
+        return None
 
     def _prepare(self, args, kwargs):
         """(all positional args, nondiff args, flat diff leaves, their treedef)."""
@@ -149,6 +163,9 @@ class _CustomFunction:
         nondiff, diff = _split(args, self.nondiff_argnums)
         leaves, in_tree = tu.tree_flatten(diff)
         return args, nondiff, diff, leaves, in_tree
+
+
+_CONCRETE = frozenset({Array, float, int, bool, complex, np.ndarray})
 
 
 # ---------------------------------------------------------------------------
@@ -185,8 +202,12 @@ class custom_jvp(_CustomFunction):
         self.defjvp(jvp)
 
     def __call__(self, *args, **kwargs):
-        if self._nothing_to_transform(kwargs):
-            return self.fun(*args)
+        eager = self._nothing_to_transform(args, kwargs)
+        if eager is not None:
+            if eager is core.current_trace():
+                return self.fun(*args)
+            with core.set_current_trace(eager):
+                return self.fun(*args)
         fun, nums = self.fun, self.nondiff_argnums
         args, nondiff, diff, leaves, in_tree = self._prepare(args, kwargs)
         n = len(args)
@@ -292,8 +313,12 @@ class custom_vjp(_CustomFunction):
         self.bwd = bwd
 
     def __call__(self, *args, **kwargs):
-        if self._nothing_to_transform(kwargs):
-            return self.fun(*args)
+        eager = self._nothing_to_transform(args, kwargs)
+        if eager is not None:
+            if eager is core.current_trace():
+                return self.fun(*args)
+            with core.set_current_trace(eager):
+                return self.fun(*args)
         fun, nums = self.fun, self.nondiff_argnums
         name = func_name(fun)
         args, nondiff, diff, leaves, in_tree = self._prepare(args, kwargs)
