@@ -380,3 +380,37 @@ def test_rules_closing_over_jit_traced_values_under_outer_grad(kind):
     np.testing.assert_allclose(vmap(grad(jit(f)), in_axes=(None, 0))(x, jnp.array([1., 2.])),
                                [[2.] * 3, [8.] * 3])
     np.testing.assert_allclose(jax.jacrev(jit(f))(x, 2.0), [8., 8., 8.])
+
+
+def test_rule_calling_its_function_on_primals_runs_it_eagerly(monkeypatch):
+    """Seed 001's rule calls log1pexp(x) on primals. Under grad the rule runs inside
+    linearize; that inner call, on concrete values, runs on the eager parent at once
+    (what the partial-evaluation trace would hand it), with the same values, and a
+    call on the trace's own unknowns still goes through the partial-evaluation trace."""
+    from purejax._src.interpreters import partial_eval as pe
+    seen = []
+    orig = pe.JaxprTrace.process_custom_jvp_call
+
+    def spy(self, *a, **k):
+        seen.append(self.stage_all)
+        return orig(self, *a, **k)
+    monkeypatch.setattr(pe.JaxprTrace, "process_custom_jvp_call", spy)
+
+    @jax.custom_jvp
+    def log1pexp(x):
+        return jnp.log(1. + jnp.exp(x))
+
+    @log1pexp.defjvp
+    def log1pexp_jvp(primals, tangents):
+        x, = primals
+        x_dot, = tangents
+        ans = log1pexp(x)
+        return ans, (1 - 1 / (1 + jnp.exp(x))) * x_dot
+
+    for x in (3.0, 100.0, jnp.float32(-2.0)):
+        g = jax.grad(log1pexp)(x)
+        np.testing.assert_allclose(float(g), 1 / (1 + np.exp(-float(x))), rtol=1e-6)
+    assert seen == []          # the inner calls ran on the eager parent
+    jaxpr = jax.make_jaxpr(jax.grad(log1pexp))(3.0)   # staged: through the trace
+    assert seen and "custom_jvp_call" in str(jaxpr)
+    np.testing.assert_allclose(jax.jit(jax.grad(log1pexp))(100.0), 1.0)
