@@ -155,6 +155,12 @@ class _CustomFunction:
             return t.parent
         return None
 
+    def _run_under(self, trace, args):
+        if trace is core.current_trace():
+            return self.fun(*args)
+        with core.set_current_trace(trace):
+            return self.fun(*args)
+
     def _prepare(self, args, kwargs):
         """(all positional args, nondiff args, flat diff leaves, their treedef)."""
         args = resolve_kwargs(self.fun, args, kwargs)
@@ -204,10 +210,7 @@ class custom_jvp(_CustomFunction):
     def __call__(self, *args, **kwargs):
         eager = self._nothing_to_transform(args, kwargs)
         if eager is not None:
-            if eager is core.current_trace():
-                return self.fun(*args)
-            with core.set_current_trace(eager):
-                return self.fun(*args)
+            return self._run_under(eager, args)
         fun, nums = self.fun, self.nondiff_argnums
         args, nondiff, diff, leaves, in_tree = self._prepare(args, kwargs)
         n = len(args)
@@ -315,10 +318,7 @@ class custom_vjp(_CustomFunction):
     def __call__(self, *args, **kwargs):
         eager = self._nothing_to_transform(args, kwargs)
         if eager is not None:
-            if eager is core.current_trace():
-                return self.fun(*args)
-            with core.set_current_trace(eager):
-                return self.fun(*args)
+            return self._run_under(eager, args)
         fun, nums = self.fun, self.nondiff_argnums
         name = func_name(fun)
         args, nondiff, diff, leaves, in_tree = self._prepare(args, kwargs)
