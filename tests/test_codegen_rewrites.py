@@ -304,6 +304,18 @@ def test_max_min_zero_derivative_is_step(dtype, op):
     assert "_step" in _source(f, x, g)
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_step_derivatives_at_rank_0(dtype, op):
+    """mul_step on rank-0 values, which generated code holds as NumPy scalars (found by
+    fuzzing: item assignment at a rank-0 zero failed)."""
+    act = (lambda x: jnp.maximum(x, 0.)) if op == "max" else (lambda x: jnp.minimum(x, 0.))
+    for v in (0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan):
+        x, g = np.asarray(v, dtype), np.asarray(3.0, dtype)
+        check_same(lambda x, g: jax.vjp(act, x)[1](g)[0], x, g)
+        check_same(jax.grad(lambda x: act(x) * jnp.cos(x)), x)
+
+
 def test_max_nonzero_constant_derivative_not_step():
     x = np.array([0., 1., 2., -1., np.nan], np.float32)
     f = jax.grad(lambda x: jnp.sum(jnp.maximum(x, 1.)))

@@ -570,6 +570,10 @@ def _mul_step_impl(g, x, *, less, out=None):
     them to exactly 1 and 0 of g's dtype), and g * 0.5 where x == 0. `out` may be g
     (codegen_emit.reuse_buffers): the products at zeros are taken first."""
     zero = x.dtype.type(0)
+    if np.ndim(x) == 0:  # rank 0 (NumPy scalars in generated code: no item assignment)
+        if x == zero:
+            return np.multiply(g, x.dtype.type(0.5))
+        return np.multiply(g, (np.less if less else np.greater)(x, zero))
     at_zero = np.equal(x, zero)
     half = np.multiply(g[at_zero], x.dtype.type(0.5)) if at_zero.any() else None
     out = np.multiply(g, (np.less if less else np.greater)(x, zero), out=out)
