@@ -233,6 +233,15 @@ def test_missing_rule_error_names_primitive_and_transformation():
         jax.grad(lambda x: p.bind(x))(1.)
     with pytest.raises(MissingRuleError, match="vmap.*'my_op'"):
         jax.vmap(lambda x: p.bind(x))(jnp.ones(3))
+    # staged first (its signature cached without an impl), then called eagerly
+    q = Primitive("my_staged_op")
+    q.abstract_eval = lambda x: x
+    jax.make_jaxpr(lambda x: q.bind(x))(jnp.ones(3))
+    for args in ((jnp.ones(3),), (jnp.ones(3), jnp.ones(3))):
+        q.abstract_eval = lambda *xs: xs[0]
+        jax.make_jaxpr(lambda *xs: q.bind(*xs))(*args)
+        with pytest.raises(MissingRuleError, match="'my_staged_op'"):
+            q.bind(*args)
 
 
 def test_float32_default_and_x64(x64):

@@ -308,8 +308,9 @@ class EvalTrace(Trace):
     def process_primitive(self, prim, args, params):
         if prim.eval_with_arrays:
             return prim.impl(*args, **params)
-        if not params and not prim.multiple_results:
-            # the hot path (unary and binary arithmetic on Arrays), unrolled
+        if not params and not prim.multiple_results and prim.impl is not None:
+            # the hot path (unary and binary arithmetic on Arrays), unrolled. (The cache
+            # also holds signatures staged without an impl: hence the impl test.)
             n = len(args)
             if n == 2:
                 x, y = args
@@ -400,6 +401,8 @@ from purejax._src.config import _flags as _debug_flags  # noqa: E402  (read on e
 
 
 def _eval_signature(prim, sig, params, need_impl=True):
+    if need_impl and prim.impl is None:  # (before the cache, which staging fills too)
+        raise MissingRuleError(prim.name, "evaluation (impl)")
     cache = prim.eval_cache
     try:
         key = (tuple(sig), tuple(params.items()) if params else ())
@@ -411,8 +414,6 @@ def _eval_signature(prim, sig, params, need_impl=True):
     rule = prim.abstract_eval
     if rule is None:
         raise MissingRuleError(prim.name, "abstract evaluation")
-    if need_impl and prim.impl is None:
-        raise MissingRuleError(prim.name, "evaluation (impl)")
     out = rule(*[ShapedArray(s, d, w) for s, d, w in sig], **params)
     if key is not None:
         if len(cache) >= _EVAL_CACHE_LIMIT:

@@ -437,8 +437,7 @@ class _Template:
         self.all_diff = all(diff)
         self.single = n_out == 1 and out_nonzero[0] and not prim.multiple_results
         if self.single:  # what the hot path gives its output, and reads back as an operand
-            a = self.out_avals[0]
-            self.out_aval = core.ShapedArray(a.shape, a.dtype, a.weak_type)
+            a = self.out_aval = self.out_avals[0]
             self.out_sig = (a.shape, a.dtype, a.weak_type, True)
         self._forward_fn = self._backward_fn = None
         self._batched: dict = {}  # (part, axis size, batched operands) -> compiled vmap
