@@ -251,3 +251,27 @@ def test_fast_call_path_for_lists_and_tuples_of_arrays():
         v, g = jf([jnp.ones(3), 2.5], 2.0)  # a new scalar value, same signature
         np.testing.assert_allclose(v, 11.0)
         assert g[1] == 5.0
+
+
+def test_numpy_constants_are_captured_when_traced():
+    from purejax import lax
+    """A mutable NumPy array a traced function closes over is captured by value when
+    it is traced, as JAX does: mutating it afterwards changes neither a compiled
+    function nor a linearized one, and the user's array stays writable."""
+    c = np.ones(3, np.float32)
+    d = np.array(2.0, np.float32)
+    f = jit(lambda x: lax.add(x, c) * d)
+    ones = jnp.ones(3)
+    np.testing.assert_array_equal(f(ones), [4.0, 4.0, 4.0])
+    c[:] = 7.0
+    d[()] = 9.0
+    np.testing.assert_array_equal(f(ones), [4.0, 4.0, 4.0])
+    assert c.flags.writeable and d.flags.writeable
+    e = np.ones(3, np.float32)
+    _, f_lin = jax.linearize(lambda x: lax.mul(x, e), ones)
+    e[:] = 100.0
+    np.testing.assert_array_equal(f_lin(ones), [1.0, 1.0, 1.0])
+    # the same array used twice in one trace is one constant
+    g = jnp.asarray(np.arange(3.0, dtype=np.float32))
+    jaxpr = jax.make_jaxpr(lambda x: lax.add(x, c) + lax.mul(x, c))(g)
+    assert len(jaxpr.consts) == 1

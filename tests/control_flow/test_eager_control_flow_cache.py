@@ -537,7 +537,9 @@ def test_key_of_python_scalars_is_exact():
 def test_key_gives_up_on_large_mutable_consts():
     big = np.zeros(sk.VALUE_KEY_BYTES, np.float32)  # 4x the byte limit
     shape = ShapedArray(big.shape, big.dtype)
-    assert key_of(lambda x: lax.add(x, big), shape) is None
+    # tracing captures a frozen copy: keyed by identity, so each trace is its own
+    first = key_of(lambda x: lax.add(x, big), shape)
+    assert first is not None and first != key_of(lambda x: lax.add(x, big), shape)
     frozen = jnp.asarray(big)  # an immutable Array: keyed by identity
     assert key_of(lambda x: lax.add(x, frozen), shape) == key_of(lambda x: lax.add(x, frozen),
                                                                   shape)
@@ -545,14 +547,44 @@ def test_key_gives_up_on_large_mutable_consts():
         key_of(lambda x: lax.add(x, jnp.asarray(big)), shape)
 
 
-def test_key_of_mutable_numpy_literals_is_identity_and_value():
+def test_key_of_mutable_numpy_literals_is_their_value_when_traced():
+    """Tracing copies a mutable NumPy constant into a frozen array (as JAX captures its
+    value), so the key is that value: equal values share code, a later mutation of the
+    user's array is a new value."""
     k = np.array(2.0, np.float32)
     same_value = np.array(2.0, np.float32)
     first = key_of(lambda x: lax.mul(x, k), F32)
     assert first == key_of(lambda x: lax.mul(x, k), F32)
-    assert first != key_of(lambda x: lax.mul(x, same_value), F32)  # generated code may
-    k[...] = 3.0                                                    # refer to the object
+    assert first == key_of(lambda x: lax.mul(x, same_value), F32)
+    k[...] = 3.0
     assert first != key_of(lambda x: lax.mul(x, k), F32)
+
+
+def test_key_of_mutable_numpy_arrays_in_hand_built_jaxprs():
+    """A Jaxpr built by other means may still hold a mutable NumPy const: a small one
+    is keyed by identity and bytes, a large one makes the key None; a frozen one of
+    its own is keyed by value (small) or identity (large)."""
+    from purejax._src.core import ClosedJaxpr
+    c3 = jnp.ones(3)
+    jaxpr, consts, _ = pe.trace_to_jaxpr(lambda x: [x * c3], [V3])
+    assert len(consts) == 1
+    small = np.ones(3, np.float32)
+    key = lambda c: sk.closed_jaxpr_key(ClosedJaxpr(jaxpr, [c]))  # noqa: E731
+    assert key(small) == key(small) != key(small.copy())
+    frozen, frozen2 = small.copy(), small.copy()
+    frozen.setflags(write=False)
+    frozen2.setflags(write=False)
+    assert key(frozen) == key(frozen2) != key(small)
+    view = small[:]  # read-only view of a buffer that may still change: identity
+    view.setflags(write=False)
+    assert key(view) != key(frozen)
+    c_big = jnp.ones(1 << 16)
+    big_jaxpr, _, _ = pe.trace_to_jaxpr(lambda x: [x * c_big],
+                                        [ShapedArray((1 << 16,), np.dtype("float32"))])
+    big = np.ones(1 << 16, np.float32)
+    assert sk.closed_jaxpr_key(ClosedJaxpr(big_jaxpr, [big])) is None
+    big.setflags(write=False)
+    assert sk.closed_jaxpr_key(ClosedJaxpr(big_jaxpr, [big])) is not None
 
 
 def test_compile_sub_with_consts_uses_their_values(compiles):

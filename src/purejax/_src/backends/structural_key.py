@@ -16,7 +16,9 @@ is equal:
   by identity (the key holds a reference, so the id cannot be reused).
 
 What the key cannot vouch for makes it None (no reuse, the caller compiles): a large
-NumPy array that is mutable. A mutable NumPy value small enough to key by bytes
+NumPy array that is mutable. (Tracing copies a mutable NumPy constant into a frozen
+array of its own, which is keyed like an Array; these cases arise only in Jaxprs
+built by other means.) A mutable NumPy value small enough to key by bytes
 (e.g. a 0-d array a user function closed over) is keyed by identity *and* its
 current bytes, because generated code may refer to the object itself: reuse then
 needs the same object holding the same value. Keys with such parts are "volatile"
@@ -219,6 +221,12 @@ class _KeyBuilder:
         if isinstance(x, np.generic):  # NumPy scalars are immutable
             return (t, x.dtype, x.tobytes())
         if isinstance(x, np.ndarray):
+            if not x.flags.writeable and x.base is None:
+                # a frozen buffer of its own (tracing copies mutable NumPy constants
+                # into one): immutable, like an Array's
+                if x.nbytes <= VALUE_KEY_BYTES:
+                    return (np.ndarray, x.dtype, x.shape, x.tobytes())
+                return (np.ndarray, _Ident(x))
             if x.nbytes > VALUE_KEY_BYTES:
                 raise _Unkeyable  # could be mutated in place; too big to compare by value
             self.volatile = True

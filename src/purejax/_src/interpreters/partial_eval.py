@@ -15,6 +15,8 @@ import os
 import sys
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 
 from purejax._src import core
 from purejax._src.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray,
@@ -33,6 +35,16 @@ def user_source() -> str | None:
             return f"{fn}:{f.f_lineno} ({f.f_code.co_name})"
         f = f.f_back
     return None
+
+
+def _captured(x):
+    """A constant as the staged program keeps it: a NumPy array the user may still
+    write to is copied (and the copy frozen), so that, as in JAX, the program sees
+    its value when it was traced, not later mutations."""
+    if type(x) is np.ndarray and x.flags.writeable:
+        x = x.copy()
+        x.setflags(write=False)
+    return x
 
 
 class JaxprTracer(Tracer):
@@ -56,7 +68,7 @@ class JaxprTrace(Trace):
         self.invars: list[Var] = []
         self.constvars: list[Var] = []
         self.consts: list = []
-        self._const_ids: dict[int, Var] = {}
+        self._const_ids: dict = {}  # id -> (Var, the value, kept alive)
 
     def _describe(self):
         if self.debug_info is not None:
@@ -86,15 +98,17 @@ class JaxprTrace(Trace):
         if not isinstance(x, Tracer):
             aval = core.get_aval(x)
             if aval.shape == ():
-                return Literal(x, aval)
+                return Literal(_captured(x), aval)
         key = id(x)
-        v = self._const_ids.get(key)
-        if v is None:
+        hit = self._const_ids.get(key)
+        if hit is None:
             v = Var(core.get_aval(x))
-            self._const_ids[key] = v
+            # x itself stays referenced: its id must not be reused during the trace
+            self._const_ids[key] = (v, x)
             self.constvars.append(v)
-            self.consts.append(x)
-        return v
+            self.consts.append(_captured(x))
+            return v
+        return hit[0]
 
     def process_primitive(self, prim, args, params):
         if not self.stage_all:
