@@ -29,12 +29,24 @@ _ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def user_source() -> str | None:
     """'file:line (function)' of the innermost frame outside purejax's engine."""
     f = sys._getframe(2)
+    engine = _ENGINE_CODE
     while f is not None:
-        fn = f.f_code.co_filename
-        if not fn.startswith(_ENGINE_DIR) and not fn.startswith("<purejax"):
-            return f"{fn}:{f.f_lineno} ({f.f_code.co_name})"
+        code = f.f_code
+        inside = engine.get(code)
+        if inside is None:
+            fn = code.co_filename
+            inside = fn.startswith(_ENGINE_DIR) or fn.startswith("<purejax")
+            if len(engine) >= 4096:
+                engine.clear()
+            engine[code] = inside
+        if not inside:
+            return f"{code.co_filename}:{f.f_lineno} ({code.co_name})"
         f = f.f_back
     return None
+
+
+# code object -> whether it is the engine's (user_source runs for every staged equation)
+_ENGINE_CODE: dict = {}
 
 
 def _captured(x):

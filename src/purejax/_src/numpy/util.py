@@ -362,6 +362,7 @@ def _inexact_with_py_scalar(args):
 
 
 _PY_INT_FLOAT = (int, float)
+_INEXACT_KINDS = ("f", "c")
 
 
 def _inexact_operand(args) -> bool:
@@ -390,6 +391,8 @@ def promote_args_numeric(fun_name: str, *args: Any) -> list:
 
 def promote_args_inexact(fun_name: str, *args: Any) -> list:
     if _inexact_operand(args):
+        return list(args)
+    if len(args) == 2 and pair_kind(*args) in _INEXACT_KINDS:
         return list(args)
     fast = _inexact_with_py_scalar(args)
     if fast is not None:
