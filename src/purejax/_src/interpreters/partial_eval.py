@@ -126,12 +126,18 @@ class JaxprTrace(Trace):
         if not self.stage_all:
             unknown = [type(x) is JaxprTracer and x._trace is self for x in args]
             if not any(unknown):
-                with core.set_current_trace(self.parent):
+                parent = self.parent
+                if type(parent) is core.EvalTrace and not prim.eval_with_arrays:
+                    # known operands of linearize over eager code: evaluated at once
+                    # (an impl of this kind binds nothing that would see the trace)
+                    return parent.process_primitive(prim, args, params)
+                with core.set_current_trace(parent):
                     return prim.bind(*args, **params)
             rule = getattr(prim, "partial_eval", None)
             if rule is not None and not all(unknown):
                 return rule(self, args, unknown, **params)
-        invars = [self.to_atom(x) for x in args]
+        invars = [x._var if type(x) is JaxprTracer and x._trace is self else self.to_atom(x)
+                  for x in args]
         if prim.abstract_eval is None:
             raise core.MissingRuleError(prim.name, "abstract evaluation (staging)")
         # the same per-signature cache eager evaluation uses
