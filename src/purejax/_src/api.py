@@ -350,9 +350,8 @@ def _value_and_grad_one_leaf(fun, args, kwargs, i, has_aux, name, fname):
 
     outs, lin = tape.vjp_flat(flat, [x])
     ans = outs[0]
-    if type(ans) is not Array or ans._value.shape != () or ans._value.dtype.kind != "f":
-        _check_scalar_output(ans, name, False, fname)
-        ans = _to_value(ans)
+    _check_scalar_output(ans, name, False, fname)
+    ans = _to_value(ans)
     ct, = lin.transpose([_ones_like_out(ans)])
     g = _materialize_ct(ct, x)
     if has_aux:

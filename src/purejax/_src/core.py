@@ -308,31 +308,6 @@ class EvalTrace(Trace):
     def process_primitive(self, prim, args, params):
         if prim.eval_with_arrays:
             return prim.impl(*args, **params)
-        if not params and not prim.multiple_results and prim.impl is not None:
-            # the hot path (unary and binary arithmetic on Arrays), unrolled. (The cache
-            # also holds signatures staged without an impl: hence the impl test.)
-            n = len(args)
-            if n == 2:
-                x, y = args
-                if type(x) is _Array and type(y) is _Array:
-                    vx, vy = x._value, y._value
-                    out_aval = prim.eval_cache.get(
-                        (((vx.shape, vx.dtype, x.weak_type), (vy.shape, vy.dtype, y.weak_type)), ()))
-                    if out_aval is not None and not (_debug_flags["jax_debug_nans"]
-                                                     or _debug_flags["jax_debug_infs"]):
-                        out = prim.impl(vx, vy)
-                        return _Array(out if type(out) is np.ndarray else np.asarray(out),
-                                      out_aval.weak_type)
-            elif n == 1:
-                x, = args
-                if type(x) is _Array:
-                    vx = x._value
-                    out_aval = prim.eval_cache.get((((vx.shape, vx.dtype, x.weak_type),), ()))
-                    if out_aval is not None and not (_debug_flags["jax_debug_nans"]
-                                                     or _debug_flags["jax_debug_infs"]):
-                        out = prim.impl(vx)
-                        return _Array(out if type(out) is np.ndarray else np.asarray(out),
-                                      out_aval.weak_type)
         vals = []
         sig = []
         for x in args:
@@ -356,7 +331,12 @@ class EvalTrace(Trace):
                     w = dtypes.is_weakly_typed(x)
                 vals.append(v)
                 sig.append((v.shape, v.dtype, w))
-        out_avals = _eval_signature(prim, sig, params)
+        # the cache lookup of _eval_signature, inline: this runs for every eager operation
+        out_avals = None
+        if prim.impl is not None and not params:
+            out_avals = prim.eval_cache.get((tuple(sig), ()))
+        if out_avals is None:
+            out_avals = _eval_signature(prim, sig, params)
         out = prim.impl(*vals, **params)
         if _debug_flags["jax_debug_nans"] or _debug_flags["jax_debug_infs"]:
             _check_nonfinite(prim, vals, out, params)

@@ -264,16 +264,13 @@ _GEMM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _outer_product(lhs, rhs, lb, rb, args, ref):
-    """impl's _product_no_contraction (what vmap of grad of a dot gives) as one
-    broadcasting multiply of reshaped operands, when neither needs transposing (so
-    an operand buffer that reuse_buffers may write into is read in the same order)."""
-    lf = [d for d in range(lhs.ndim) if d not in lb]
-    rf = [d for d in range(rhs.ndim) if d not in rb]
-    if list(lb) + lf != list(range(lhs.ndim)) or list(rb) + rf != list(range(rhs.ndim)):
+    """impl's _product_no_contraction (what vmap of grad of a dot gives) inline, when
+    neither operand needs transposing (so an operand buffer that reuse_buffers may
+    write into is read in the same order)."""
+    from purejax._src.prims.linalg import outer_product_layout
+    perm_a, a_shape, perm_b, b_shape = outer_product_layout(lhs.shape, rhs.shape, lb, rb)
+    if perm_a is not None or perm_b is not None:
         return None
-    nb = len(lb)
-    a_shape = lhs.shape + (1,) * len(rf)
-    b_shape = rhs.shape[:nb] + (1,) * len(lf) + rhs.shape[nb:]
     a = args[0] if a_shape == lhs.shape else f"{args[0]}.reshape({a_shape!r})"
     b = args[1] if b_shape == rhs.shape else f"{args[1]}.reshape({b_shape!r})"
     return f"{ref(np.multiply, 'multiply')}({a}, {b})"

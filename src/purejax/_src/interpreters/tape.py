@@ -37,16 +37,15 @@ from purejax._src.interpreters.batching import BatchTracer as _BatchTracer
 
 
 class TapeTracer(Tracer):
-    """A value on the tape. `src` is (node, index), made once for every operation the
-    value feeds. A template output keeps its NumPy buffer and abstract value and makes
-    its `primal` Array only when asked (the hot path reads the buffer)."""
-    __slots__ = ("_primal", "node", "index", "src", "_val", "_aval", "_sig")
+    """A value on the tape. `src` is (node, output index): where its cotangent goes,
+    made once for every operation the value feeds. A template output keeps its NumPy
+    buffer and abstract value and makes its `primal` Array only when asked (the hot
+    path reads the buffer)."""
+    __slots__ = ("_primal", "src", "_val", "_aval", "_sig")
 
     def __init__(self, trace: "TapeTrace", primal, node: "_Node", index: int):
         self._trace = trace
         self._primal = primal
-        self.node = node
-        self.index = index
         self.src = (node, index)
         if type(primal) is Array:  # what the hot path reads (_eager_template_call)
             v = primal._value
@@ -86,8 +85,6 @@ def _template_output(trace, o, node, aval, sig) -> TapeTracer:
     t._val = o
     t._aval = aval
     t._sig = sig
-    t.node = node
-    t.index = 0
     t.src = (node, 0)
     return t
 
@@ -212,11 +209,8 @@ class TapeTrace(Trace):
                     return None
                 vals.append(v)
             sig = tuple(sig)
-        try:
-            tmpl = _templates.get((prim, sig, tuple(params.items()) if params else ()))
-        except TypeError:
-            return None
-        if not tmpl or not tmpl.single or _flags["jax_debug_nans"] or _flags["jax_debug_infs"]:
+        tmpl = _hot_template(prim, sig, params)
+        if tmpl is None:
             return None
         raw = (tmpl._forward_fn or tmpl.forward_fn())(*vals)
         o = raw[0]
@@ -257,11 +251,8 @@ class TapeTrace(Trace):
             primals.append(p)
         if not any_diff:
             return None
-        try:
-            tmpl = _templates.get((prim, tuple(sig), tuple(params.items()) if params else ()))
-        except TypeError:
-            return None
-        if not tmpl or not tmpl.single or _flags["jax_debug_nans"] or _flags["jax_debug_infs"]:
+        tmpl = _hot_template(prim, tuple(sig), params)
+        if tmpl is None:
             return None
         outs = tmpl._batched_call("fwd", tmpl.known, primals, self.parent)
         if outs is None:
@@ -327,6 +318,18 @@ class TapeTrace(Trace):
             return [None if type(ct) is Zero else ct for ct in bwd(res, cts)]
         out_nonzero = [dtypes.is_inexact(a.dtype) for a in out_avals]
         return self._record(parents, pullback, outs, out_nonzero, res)
+
+
+def _hot_template(prim, sig, params):
+    """The compiled single-output template for this signature, if one exists and the
+    hot paths may use it (no NaN/inf checking), else None."""
+    try:
+        tmpl = _templates.get((prim, sig, tuple(params.items()) if params else ()))
+    except TypeError:  # an unhashable parameter
+        return None
+    if not tmpl or not tmpl.single or _flags["jax_debug_nans"] or _flags["jax_debug_infs"]:
+        return None
+    return tmpl
 
 
 def _as_list(prim, out):
@@ -600,21 +603,8 @@ class TapePullback:
                     for parent, d in zip(node.parents, tmpl.diff):
                         if d:
                             if parent is not None:
-                                o = outs[k]
-                                if type(o) is not np.ndarray:
-                                    o = np.asarray(o)
-                                p = parent[0]
-                                prev = env.get(p)
-                                if prev is None and p.n_out == 1:
-                                    env[p] = (o, tmpl.ct_weak[k])
-                                elif type(prev) is tuple and prev[0].shape == o.shape \
-                                        and prev[0].dtype == o.dtype:
-                                    total = np.add(prev[0], o)  # add_any's impl
-                                    env[p] = (total if type(total) is np.ndarray
-                                              else np.asarray(total),
-                                              prev[1] and tmpl.ct_weak[k])
-                                else:
-                                    _accumulate_raw(env, p, parent[1], o, tmpl.ct_weak[k])
+                                _accumulate_raw(env, parent[0], parent[1], outs[k],
+                                                tmpl.ct_weak[k])
                             k += 1
                     continue
             cts = [_from_raw(c) for c in ([cts] if type(cts) is tuple else cts)]
@@ -648,19 +638,40 @@ def _slots(env, node):
 
 
 def _accumulate_raw(env, node, index, o, weak):
-    """_accumulate for a NumPy cotangent `o` with weak type `weak`."""
+    """_accumulate for a NumPy cotangent `o` with weak type `weak`. A single-output
+    node's cotangent stays the (buffer, weak) pair itself (TapePullback.transpose)."""
     if type(o) is not np.ndarray:
         o = np.asarray(o)
+    prev = env.get(node)
+    if prev is None and node.n_out == 1:
+        env[node] = (o, weak)
+        return
+    if type(prev) is tuple:
+        total = _sum_raw(prev, o, weak)
+        if total is not None:
+            env[node] = total
+            return
     slots = _slots(env, node)
     prev = slots[index]
     if prev is None:
         slots[index] = (o, weak)
-    elif type(prev) is tuple and prev[0].shape == o.shape and prev[0].dtype == o.dtype:
-        total = np.add(prev[0], o)  # add_any's impl; strong unless both weak
-        slots[index] = (total if type(total) is np.ndarray else np.asarray(total),
-                        prev[1] and weak)
-    else:
-        _accumulate(env, node, index, Array(o, weak))
+        return
+    if type(prev) is tuple:
+        total = _sum_raw(prev, o, weak)
+        if total is not None:
+            slots[index] = total
+            return
+    _accumulate(env, node, index, Array(o, weak))
+
+
+def _sum_raw(prev, o, weak):
+    """(buffer, weak) of add_any of a raw pair and a NumPy cotangent of the same shape
+    and dtype (its impl; strong unless both weak), else None."""
+    a = prev[0]
+    if a.shape != o.shape or a.dtype != o.dtype:
+        return None
+    total = np.add(a, o)
+    return (total if type(total) is np.ndarray else np.asarray(total)), prev[1] and weak
 
 
 def _accumulate(env, node, index, ct):

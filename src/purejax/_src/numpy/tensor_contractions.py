@@ -8,7 +8,6 @@ import numpy as np
 
 from purejax._src import core, dtypes
 from purejax._src import lax
-from purejax._src.array import Array
 from purejax._src.numpy import util
 from purejax._src.numpy.util import canonicalize_axis, check_arraylike, shape_of
 
@@ -44,16 +43,9 @@ def _promote(name, a, b, preferred_element_type):
 def _same_dtype_operands(a, b):
     """The avals of two Arrays/tracers of one (non-bool) dtype and weak type, else None:
     operands with nothing to check, promote or convert afterwards (the hot path)."""
-    avals = []
-    for x in (a, b):
-        if type(x) is Array:
-            avals.append(x._aval or x.aval)
-        elif isinstance(x, core.Tracer):
-            avals.append(x.aval)
-        else:
-            return None
-    aa, ab = avals
-    if aa.dtype != ab.dtype or aa.weak_type != ab.weak_type or aa.dtype.kind == "b":
+    aa, ab = util.operand_aval(a), util.operand_aval(b)
+    if aa is None or ab is None or aa.dtype != ab.dtype or aa.weak_type != ab.weak_type \
+            or aa.dtype.kind == "b":
         return None
     return aa, ab
 

@@ -78,11 +78,8 @@ def _inexact_unop(name: str, lax_name: str, doc: str = ""):
         nonlocal lax_fn
         if lax_fn is None:
             lax_fn = _lax(lax_name)
-        # an inexact Array or tracer is already an operand (the eager hot path)
-        if type(x) is Array:
-            if x._value.dtype.kind in "fc":
-                return lax_fn(x)
-        elif isinstance(x, core.Tracer) and x.aval.dtype.kind in "fc":
+        aval = _operand_aval(x)  # an inexact Array or tracer is already an operand
+        if aval is not None and aval.dtype.kind in "fc":
             return lax_fn(x)
         (x,) = promote_args_inexact(name, x)
         return lax_fn(x)
@@ -442,13 +439,13 @@ def nan_to_num(x, copy: bool = True, nan: Any = 0.0, posinf: Any = None, neginf:
 # Arithmetic
 
 # add, subtract and multiply bind their primitive at once for operands that need no
-# promotion (util.pair_kind), or an inexact operand and a Python scalar
+# promotion (util.common_aval), or an inexact operand and a Python scalar
 # (util._inexact_with_py_scalar): the eager hot paths of `x + y` and `0.5 * x`.
 
 def _fast_operands(x, y):
-    k = _pair_kind(x, y)
-    if k is not None:
-        return (x, y) if k != "b" else None
+    aval = _common_aval((x, y))
+    if aval is not None:
+        return (x, y) if aval.dtype.kind != "b" else None
     return _with_py_scalar((x, y))
 
 
@@ -476,7 +473,8 @@ def multiply(x, y, /):
     return lax.mul(x, y) if not _is_bool(x) else _lax("bitwise_and", "and_")(x, y)
 
 
-_pair_kind, _with_py_scalar = util.pair_kind, util._inexact_with_py_scalar
+_common_aval, _operand_aval = util.common_aval, util.operand_aval
+_with_py_scalar = util._inexact_with_py_scalar
 _add_p, _sub_p, _mul_p = _elementwise.add_p, _elementwise.sub_p, _elementwise.mul_p
 
 

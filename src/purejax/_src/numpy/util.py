@@ -302,41 +302,29 @@ def promote_shapes(fun_name: str, *args: Any, keep_scalars: bool = True) -> list
             for a, s in zip(args, shapes)]
 
 
-def _same_avals(args) -> bool:
-    """Fast path: Arrays/tracers of one dtype and weak type, shapes equal or rank 0."""
+def operand_aval(x):
+    """The aval of a lax-ready operand (an Array or a tracer), else None."""
+    if type(x) is Array or isinstance(x, Tracer):
+        return x.aval
+    return None
+
+
+def common_aval(args):
+    """The aval shared by operands that need no promotion: Arrays/tracers of one dtype
+    and weak type whose shapes are equal or rank 0 (lax broadcasts those). The first
+    operand's aval, or None. promote_args returns such operands unchanged, so
+    arithmetic can bind its primitive at once (ufuncs' hot path)."""
     first = None
-    for a in args:
-        if type(a) is not Array and not isinstance(a, Tracer):
-            return False
-        aval = a.aval
+    for x in args:
+        aval = operand_aval(x)
+        if aval is None:
+            return None
         if first is None:
             first = aval
         elif (aval.dtype != first.dtype or aval.weak_type != first.weak_type
               or (aval.shape != first.shape and aval.shape and first.shape)):
-            return False
-    return True
-
-
-def pair_kind(x, y):
-    """The dtype kind of two lax-ready operands (Arrays or tracers) of one dtype and
-    weak type whose shapes are equal or one is rank 0, else None. Such a pair is what
-    promote_args returns unchanged: arithmetic can bind its primitive at once."""
-    if type(x) is Array:
-        ax = x._aval or x.aval
-    elif isinstance(x, Tracer):
-        ax = x.aval
-    else:
-        return None
-    if type(y) is Array:
-        ay = y._aval or y.aval
-    elif isinstance(y, Tracer):
-        ay = y.aval
-    else:
-        return None
-    if ax.dtype != ay.dtype or ax.weak_type != ay.weak_type or \
-            (ax.shape != ay.shape and ax.shape and ay.shape):
-        return None
-    return ax.dtype.kind
+            return None
+    return first
 
 
 def _inexact_with_py_scalar(args):
@@ -352,30 +340,19 @@ def _inexact_with_py_scalar(args):
         s, x, scalar_first = b, a, False
     else:
         return None
-    if type(x) is not Array and not isinstance(x, Tracer):
-        return None
-    aval = x.aval
-    if aval.dtype.kind not in "fc":
+    aval = operand_aval(x)
+    if aval is None or aval.dtype.kind not in "fc":
         return None
     c = convert(s, aval.dtype, aval.weak_type)
     return [c, x] if scalar_first else [x, c]
 
 
 _PY_INT_FLOAT = (int, float)
-_INEXACT_KINDS = ("f", "c")
-
-
-def _inexact_operand(args) -> bool:
-    """Fast path for unary functions: one Array/tracer that is already inexact."""
-    if len(args) != 1:
-        return False
-    x = args[0]
-    return (type(x) is Array or isinstance(x, Tracer)) and x.aval.dtype.kind in "fc"
 
 
 def promote_args(fun_name: str, *args: Any) -> list:
     """Check, promote dtypes (JAX's lattice) and broadcast shapes (NumPy's rules)."""
-    if _same_avals(args):
+    if common_aval(args) is not None:
         return list(args)
     fast = _inexact_with_py_scalar(args)
     if fast is not None:
@@ -390,9 +367,8 @@ def promote_args_numeric(fun_name: str, *args: Any) -> list:
 
 
 def promote_args_inexact(fun_name: str, *args: Any) -> list:
-    if _inexact_operand(args):
-        return list(args)
-    if len(args) == 2 and pair_kind(*args) in _INEXACT_KINDS:
+    aval = common_aval(args)
+    if aval is not None and aval.dtype.kind in "fc":
         return list(args)
     fast = _inexact_with_py_scalar(args)
     if fast is not None:
