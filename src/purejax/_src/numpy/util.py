@@ -316,9 +316,9 @@ def common_aval(args):
     arithmetic can bind its primitive at once (ufuncs' hot path)."""
     first = None
     for x in args:
-        aval = operand_aval(x)
-        if aval is None:
+        if type(x) is not Array and not isinstance(x, Tracer):  # (operand_aval, inline)
             return None
+        aval = x.aval
         if first is None:
             first = aval
         elif (aval.dtype != first.dtype or aval.weak_type != first.weak_type
