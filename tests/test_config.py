@@ -28,7 +28,7 @@ DEFAULTS = {
     "purejax_jit_backend": "numpy_codegen",
     "purejax_dump_generated_code": False,
     "purejax_eager_tape": True,
-    "purejax_float32_math": "exact",
+    "purejax_float32_math": "xla",
 }
 
 

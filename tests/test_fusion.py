@@ -62,10 +62,10 @@ def _compile(fn, args, fuse=True, monkeypatch=None):
 
 
 def check(fn, *args, expect_fused=True, raw_args=None):
-    """fn compiled with fusion == without == the interpreter, bitwise, for both
-    float32 math modes. Returns the fused compiled function."""
+    """fn compiled with fusion == without == the interpreter, bitwise, for each
+    float32 math mode. Returns the fused compiled function."""
     raw = [np.asarray(a) for a in args] if raw_args is None else raw_args
-    for mode in ("exact", "fast"):
+    for mode in ("xla", "exact", "fast"):
         config_module.config.update("purejax_float32_math", mode)
         fused, closed = _compile(fn, args)
         plain, _ = _compile(fn, args, fuse=False)

@@ -128,12 +128,14 @@ _SPECS: dict[str, _FlagSpec] = {
         "Print the Python source that the numpy_codegen backend generates for each jit "
         "compilation (env PUREJAX_DUMP_GENERATED_CODE=1)."),
     "purejax_float32_math": _FlagSpec(
-        "exact", *_enum("exact", "fast"),
+        "xla", *_enum("xla", "exact", "fast"),
         "How float16/float32/complex64 transcendentals (exp, log, tanh, sin, pow, ...) are "
-        "computed: 'exact' (default) evaluates them in float64/complex128 and rounds once, "
-        "matching XLA's (nearly) correctly rounded results digit for digit; 'fast' uses "
-        "NumPy's native single-precision kernels (several times faster, results may differ "
-        "from XLA's in the last bit or few). Read when each operation runs, so it applies "
+        "computed: 'xla' (default) evaluates each one the way that reproduces XLA's CPU "
+        "results most often (exp, log, sin, cos, rsqrt of float32 in float64 rounded once; "
+        "tan, atan, cbrt, pow, tanh, ... with NumPy's native kernels, which are the same "
+        "libm routines or as close); 'exact' evaluates every one in float64/complex128 and "
+        "rounds once (correctly rounded results); 'fast' uses NumPy's native single-"
+        "precision kernels for all of them. Read when each operation runs, so it applies "
         "to eager code and to already-jitted functions alike (env PUREJAX_FLOAT32_MATH)."),
     "jax_numpy_dtype_promotion": _FlagSpec(
         "standard", *_DTYPE_PROMOTION,

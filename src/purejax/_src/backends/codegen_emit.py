@@ -66,8 +66,8 @@ def emit(eqn, args, ref):
 
 def _in_double(eqn, ufunc, args, ref):
     """prims.elementwise.in_double's unary ufunc, inline: the very calls the impl makes
-    (the ufunc evaluated in float64 and rounded once, or natively under the fast flag,
-    read on each call), without its dispatch, which costs as much as the float64
+    (the ufunc evaluated in float64 and rounded once, or natively in the flag's modes
+    that allow it, read on each call), without its dispatch, which costs as much as the float64
     kernel itself on a 100-element vector."""
     dt = eqn.invars[0].aval.dtype
     out = eqn.outvars[0].aval
@@ -77,11 +77,12 @@ def _in_double(eqn, ufunc, args, ref):
     if dt.itemsize >= 8:
         return f"{f}({args[0]})"
     exact = f"{f}({args[0]}, dtype={ref(np.dtype(np.float64), 'f64')}).astype({ref(dt, 'dt')})"
-    if not eqn.primitive.impl.fast_ok:
+    modes = eqn.primitive.impl.native_modes(dt)
+    if not modes:
         return Fresh(exact)
     from purejax._src.config import _flags
-    fast = f"{ref(_flags, 'flags')}['purejax_float32_math'] == 'fast'"
-    return Fresh(f"({f}({args[0]}) if {fast} else {exact})")
+    native = f"{ref(_flags, 'flags')}['purejax_float32_math'] in {modes!r}"
+    return Fresh(f"({f}({args[0]}) if {native} else {exact})")
 
 
 def _array_out(eqn) -> bool:

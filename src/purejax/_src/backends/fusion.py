@@ -580,7 +580,8 @@ def _build_kernel(group, used_outside, pad=None):
                 fn = ref(wide, prim.name)
                 w = take(np.dtype(np.float64))
                 # in_double's two ways (read per call: the flag may change between calls)
-                body.append("if fast:" if impl.fast_ok else "if False:")
+                modes = impl.native_modes(in_dt)
+                body.append(f"if mode in {modes!r}:" if modes else "if False:")
                 body.append(f"    {fn}({args[0]}, out={dest})")
                 body.append("else:")
                 body.append(f"    {fn}({args[0]}, dtype=np.float64, out=b{w})")
@@ -624,8 +625,8 @@ def _build_kernel(group, used_outside, pad=None):
     fname = f"fused_{next(_counter)}"
     src = [f"def {fname}({', '.join(params)}):"]
     src += ["    " + ln for ln in pre]
-    if any(ln == "if fast:" for ln in body):
-        src.append("    fast = _flags['purejax_float32_math'] == 'fast'")
+    if any(ln.startswith("if mode in ") for ln in body):
+        src.append("    mode = _flags['purejax_float32_math']")
     if single:
         src += ["    " + ln for ln in body]
     else:
