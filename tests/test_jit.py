@@ -253,6 +253,34 @@ def test_fast_call_path_for_lists_and_tuples_of_arrays():
         assert g[1] == 5.0
 
 
+def test_fast_call_path_scalars_weak_types_and_outputs():
+    """The per-signature caller (jit._fast_caller) converts Python scalars with the
+    dtype they were compiled with, keeps each output's weak type, returns a single
+    output bare and several in the function's tree, and passes new values through."""
+    def f(x, s, i, b, ps):
+        return {"a": x * s + i, "b": jnp.where(b, x, -x), "c": s * 2, "d": ps[1] + i}
+
+    jf = jax.jit(f)
+    x = jnp.arange(3.0)
+    ps = (jnp.ones(2), jnp.zeros(2, jnp.int32))
+    for k in range(3):  # the first call compiles; the others take the fast path
+        out = jf(x, 1.5 + k, 2, k % 2 == 0, ps)
+        np.testing.assert_allclose(out["a"], np.arange(3.0) * (1.5 + k) + 2)
+        np.testing.assert_array_equal(out["b"], np.arange(3.0) * (1 if k % 2 == 0 else -1))
+        assert out["c"].weak_type and float(out["c"]) == 2 * (1.5 + k)
+        assert out["a"].dtype == np.float32 and not out["a"].weak_type
+        assert out["d"].dtype == np.int32 and not out["d"].weak_type
+        np.testing.assert_array_equal(out["d"], [2, 2])
+    assert len(jf._fast) == 1
+    g = jax.jit(lambda s: s * 3)
+    for v in (2.0, 5.0):
+        r = g(v)
+        assert r.weak_type and r.dtype == np.float32 and float(r) == 3 * v
+    for v in (2, 7):
+        r = g(v)
+        assert r.weak_type and r.dtype == np.int32 and int(r) == 3 * v
+
+
 def test_numpy_constants_are_captured_when_traced():
     from purejax import lax
     """A mutable NumPy array a traced function closes over is captured by value when
