@@ -101,7 +101,12 @@ def in_double(fn, fast=None, xla=XLA_NATIVE):
             # a wider operand (pow's int32 exponent) promotes NumPy's result
             return out.astype(narrow if out.dtype.kind == narrow.kind else np.finfo(narrow).dtype)
         if unary_ufunc and not params and narrow.kind == "f":
-            out = fn(args[0], dtype=wide)  # computed in double, one call
+            x = args[0]
+            if x.ndim == 0:
+                # the same float64 loop on a Python float, without the 0-d array
+                # casts, which cost twice the kernel (0.7 against 1.7 us)
+                return narrow.type(fn(float(x)))
+            out = fn(x, dtype=wide)  # computed in double, one call
         else:
             out = np.asarray(fn(*[a.astype(_WIDER[a.dtype]) if a.dtype in _WIDER else a
                                   for a in args], **params))
