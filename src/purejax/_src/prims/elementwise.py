@@ -3,10 +3,11 @@ via the declarator), then the JVP or transpose, then the lax function.
 
 Float16/float32/complex64 transcendentals are evaluated the way the flag
 purejax_float32_math says (`in_double`): by default ("xla") each one the way that
-reproduces XLA's results most often, in double precision and rounded once (exp, log, sin,
-cos, rsqrt: NumPy's float32 np.exp(np.float32(2)) is 7.3890557 where XLA prints 7.389056)
-or with NumPy's own kernel (tan, atan, cbrt, pow, ...: XLA calls the same libm routines);
-+ - * / stay native (exact IEEE).
+reproduces XLA's results most often: in double precision and rounded once (exp, log,
+sin, cos, tanh, rsqrt: NumPy's float32 np.exp(np.float32(2)) is 7.3890557 where XLA
+prints 7.389056), or with NumPy's own kernel (tan, atan, cbrt, pow, ...: XLA's results
+bit for bit, or closer to them than the correctly rounded value); + - * / stay native
+(exact IEEE).
 JAX's `accuracy=` keyword is accepted and ignored. Derivatives follow JAX's conventions
 at non-differentiable points (abs'(0) = 1, max/min ties split 0.5/0.5, sqrt'(0) = inf);
 complex JVPs are holomorphic; abs/real/imag/conj follow JAX's real-linear rules.
