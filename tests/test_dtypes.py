@@ -547,3 +547,33 @@ def test_public_module_reexports():
                  "finfo", "iinfo", "is_weakly_typed", "scalar_type_of", "itemsize_bits",
                  "TypePromotionError"):
         assert getattr(public, name) is getattr(dtypes, name)
+
+
+# ---------------------------------------------------------------------------
+# jnp scalar types called on Python scalars (a fast path in scalar_types)
+
+@pytest.mark.parametrize("name,x,want", [
+    ("float32", 3, 3.0), ("float32", 2.5, 2.5), ("float16", True, 1.0), ("int32", 7, 7),
+    ("int8", -3, -3), ("uint8", 200, 200), ("bool_", 2.0, True), ("complex64", 1.5, 1.5),
+])
+def test_scalar_types_on_python_scalars(name, x, want):
+    import purejax.numpy as jnp
+    out = getattr(jnp, name)(x)
+    assert out.dtype == np.dtype(getattr(np, name)) and out.shape == () and not out.weak_type
+    assert out == want
+
+
+def test_scalar_types_check_what_asarray_checks():
+    import warnings
+
+    import purejax.numpy as jnp
+    with pytest.raises(OverflowError, match="int32"):
+        jnp.int32(2 ** 40)
+    with pytest.raises(OverflowError, match="uint8"):
+        jnp.uint8(-1)
+    with warnings.catch_warnings(record=True) as w:  # a 64-bit type without x64
+        warnings.simplefilter("always")
+        out = jnp.float64(2.0)
+    assert out.dtype == np.float32 and any("float64" in str(m.message) for m in w)
+    with enable_x64():
+        assert jnp.float64(2.0).dtype == np.float64 and jnp.int64(2 ** 40) == 2 ** 40

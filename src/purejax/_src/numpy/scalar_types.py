@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from purejax._src import dtypes
+from purejax._src.array import Array
 
 
 class _ScalarMeta(type):
     def __call__(cls, x=0):
+        t = type(x)
+        if t is float or t is int or t is bool:
+            dt = dtypes.canonicalize_dtype(cls.dtype)
+            if dt == cls.dtype:
+                # what asarray does for a Python scalar, without its general checks
+                # (jnp.float32(3.) is common in user code: 6.5 -> 1.5 us)
+                return Array(dtypes.coerce_to_array(x, dt), False)
         from purejax._src.numpy.lax_numpy import asarray
         return asarray(x, dtype=cls.dtype)
 
