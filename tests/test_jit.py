@@ -281,6 +281,27 @@ def test_fast_call_path_scalars_weak_types_and_outputs():
         assert r.weak_type and r.dtype == np.int32 and int(r) == 3 * v
 
 
+def test_disable_jit_applies_to_signatures_already_compiled():
+    """Under disable_jit the Python function runs on every call, also for a signature
+    whose compiled code (and fast caller) already exists."""
+    runs = []
+
+    def f(x):
+        runs.append(1)
+        return x * 2
+
+    jf = jax.jit(f)
+    x = jnp.ones(3)
+    jf(x), jf(x)
+    assert len(runs) == 1
+    with jax.disable_jit():
+        np.testing.assert_array_equal(jf(x), [2., 2., 2.])
+        jf(x)
+    assert len(runs) == 3
+    jf(x)
+    assert len(runs) == 3
+
+
 def test_numpy_constants_are_captured_when_traced():
     from purejax import lax
     """A mutable NumPy array a traced function closes over is captured by value when

@@ -426,7 +426,8 @@ class JitWrapped:
             sig = [(x._value.shape, x._value.dtype, x.weak_type) if type(x) is Array else
                    _FAST_SIG[type(x)](x) if type(x) in _FAST_SIG else None for x in args]
             hit = self._fast.get((tuple(sig), _flags["jax_enable_x64"]))
-            if hit is not None and not _flags["jax_debug_nans"] and not _flags["jax_debug_infs"]:
+            if hit is not None and not (_flags["jax_disable_jit"] or _flags["jax_debug_nans"]
+                                        or _flags["jax_debug_infs"]):
                 return hit(*args)
         if _flags["jax_disable_jit"]:
             return self._fun(*args, **kwargs)
