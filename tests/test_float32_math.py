@@ -15,6 +15,7 @@ from purejax import lax
 from purejax._src import config as config_module
 from purejax._src.backends import fusion
 from purejax._src.config import config
+from purejax._src.prims import elementwise
 
 
 @pytest.fixture(autouse=True)
@@ -39,8 +40,10 @@ UNARY = [
     (jnp.exp2, np.exp2, lambda x: x), (jnp.cbrt, np.cbrt, lambda x: x),
     (jnp.sqrt, np.sqrt, np.abs),
 ]
-# the float32 functions that the "xla" mode evaluates in double (native: the rest)
-XLA_DOUBLE_F32 = {np.exp, np.log, np.sin, np.cos, np.tanh}
+# the float32 functions that the "xla" mode evaluates in double (native: the rest), on
+# this CPU: where NumPy runs float32 tan, atan, ... with SVML, those too
+XLA_DOUBLE_F32 = {np.exp, np.log, np.sin, np.cos, np.tanh} | (
+    set(elementwise.SVML_UFUNCS) if elementwise.NUMPY_USES_SVML else set())
 
 
 def _want(nfn, x, mode):
@@ -141,11 +144,15 @@ def test_binary_logistic_rsqrt_and_abs_of_complex():
     one = np.float32(1)
     d = lambda fn, *a: np.asarray(fn(*[v.astype(np.float64) if v.dtype == np.float32  # noqa: E731
                                        else v.astype(np.complex128) for v in a]))
+    svml = elementwise.NUMPY_USES_SVML  # pow and atan2 in double under "xla" there
     with np.errstate(all="ignore"):
         for mode in ("fast", "xla"):
             config.update("purejax_float32_math", mode)
-            _eq_bits(jnp.power(jnp.asarray(x), jnp.asarray(y)), np.power(x, y))
-            _eq_bits(jnp.arctan2(jnp.asarray(X), jnp.asarray(y)), np.arctan2(X, y))
+            double = mode == "xla" and svml
+            _eq_bits(jnp.power(jnp.asarray(x), jnp.asarray(y)),
+                     d(np.power, x, y).astype(np.float32) if double else np.power(x, y))
+            _eq_bits(jnp.arctan2(jnp.asarray(X), jnp.asarray(y)),
+                     d(np.arctan2, X, y).astype(np.float32) if double else np.arctan2(X, y))
             _eq_bits(jnp.logaddexp(jnp.asarray(X), jnp.asarray(y)), np.logaddexp(X, y))
             _eq_bits(jnp.abs(jnp.asarray(z)), np.abs(z))
             _eq_bits(jnp.exp(jnp.asarray(z)).real, np.exp(z).real)
@@ -163,6 +170,25 @@ def test_binary_logistic_rsqrt_and_abs_of_complex():
                  d(np.power, x, y).astype(np.float32))
         _eq_bits(jnp.abs(jnp.asarray(z)), d(np.abs, z).astype(np.float32))
         _eq_bits(lax.logistic(jnp.asarray(X)), d(lambda v: 1 / (1 + np.exp(-v)), X).astype(np.float32))
+
+
+def test_xla_mode_avoids_numpys_svml_kernels(monkeypatch):
+    """Where NumPy runs float32 tan, atan, cbrt, pow, ... with SVML (AVX512-SKX CPUs),
+    whose results were not measured against XLA's and depend on the array's layout,
+    the "xla" mode evaluates them in double; the other choices stay."""
+    monkeypatch.setattr(elementwise, "NUMPY_USES_SVML", True)
+    for fn in (np.tan, np.arctan, np.cbrt, np.sinh, np.power, np.exp2):
+        impl = elementwise.in_double(fn)
+        assert impl.native_modes(np.float32) == ("fast",), fn
+        assert impl.native_modes(np.complex64) == ("fast", "xla"), fn
+    atan2 = elementwise.in_double(lambda x, y: np.arctan2(x, y), fast=True, svml=True)
+    assert atan2.native_modes(np.float32) == ("fast",)
+    assert elementwise.in_double(np.logaddexp).native_modes(np.float32) == ("fast", "xla")
+    assert elementwise.in_double(np.exp, xla=(np.complex64,)).native_modes(
+        np.float32) == ("fast",)
+    monkeypatch.setattr(elementwise, "NUMPY_USES_SVML", False)
+    assert elementwise.in_double(np.tan).native_modes(np.float32) == ("fast", "xla")
+    assert elementwise.in_double(np.tan).native_modes(np.float16) == ("fast",)
 
 
 @pytest.mark.parametrize("mode", ["xla", "exact", "fast"])

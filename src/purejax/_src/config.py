@@ -131,12 +131,14 @@ _SPECS: dict[str, _FlagSpec] = {
         "xla", *_enum("xla", "exact", "fast"),
         "How float16/float32/complex64 transcendentals (exp, log, tanh, sin, pow, ...) are "
         "computed: 'xla' (default) evaluates each one the way that reproduces XLA's CPU "
-        "results most often (exp, log, sin, cos, rsqrt of float32 in float64 rounded once; "
-        "tan, atan, cbrt, pow, tanh, ... with NumPy's native kernels, which are the same "
-        "libm routines or as close); 'exact' evaluates every one in float64/complex128 and "
-        "rounds once (correctly rounded results); 'fast' uses NumPy's native single-"
-        "precision kernels for all of them. Read when each operation runs, so it applies "
-        "to eager code and to already-jitted functions alike (env PUREJAX_FLOAT32_MATH)."),
+        "results most often (float32 exp, log, sin, cos, tanh and rsqrt in float64 rounded "
+        "once, logistic as XLA's float32 formula around a float64 exp, float16 always in "
+        "float64; tan, atan, cbrt, pow, sinh, ... and most complex64 functions with NumPy's "
+        "native kernels, in float64 where NumPy would run them with SVML); 'exact' "
+        "evaluates every one in float64/complex128 and rounds once (correctly rounded "
+        "results); 'fast' uses NumPy's native single-precision kernels for all of them. "
+        "Read when each operation runs, so it applies to eager code and to already-jitted "
+        "functions alike (env PUREJAX_FLOAT32_MATH)."),
     "jax_numpy_dtype_promotion": _FlagSpec(
         "standard", *_DTYPE_PROMOTION,
         "'standard' uses the promotion lattice; 'strict' forbids implicit promotion "

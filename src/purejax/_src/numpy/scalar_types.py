@@ -16,7 +16,7 @@ class _ScalarMeta(type):
             dt = dtypes.canonicalize_dtype(cls.dtype)
             if dt == cls.dtype:
                 # what asarray does for a Python scalar, without its general checks
-                # (jnp.float32(3.) is common in user code: 6.5 -> 1.5 us)
+                # (jnp.float32(3.) is common in user code: 6.5 -> 2.4 us)
                 return Array(dtypes.coerce_to_array(x, dt), False)
         from purejax._src.numpy.lax_numpy import asarray
         return asarray(x, dtype=cls.dtype)
