@@ -439,6 +439,7 @@ def _build_kernel(group, used_outside, pad=None):
     # scratch buffers b<slot>; fill buffers c<i>; values t<i>.
     name: dict = {}
     pre, body = [], []   # lines before the loop (per call), lines of the block body
+    reads_mode = False   # the body tests the float32 math mode (read once per call)
     params, big_in = [], []
     for i, v in enumerate(invars):
         if v.aval.shape == ():
@@ -579,13 +580,16 @@ def _build_kernel(group, used_outside, pad=None):
             else:
                 fn = ref(wide, prim.name)
                 w = take(np.dtype(np.float64))
-                # in_double's two ways (read per call: the flag may change between calls)
+                # in_double's ways (read per call: the flag may change between calls)
                 modes = impl.native_modes(in_dt)
-                body.append(f"if mode in {modes!r}:" if modes else "if False:")
-                body.append(f"    {fn}({args[0]}, out={dest})")
-                body.append("else:")
-                body.append(f"    {fn}({args[0]}, dtype=np.float64, out=b{w})")
-                body.append(f"    np.copyto({dest}, b{w}, casting='unsafe')  # rounds once")
+                indent = ""
+                if modes:
+                    reads_mode, indent = True, "    "
+                    body.append(f"if mode in {modes!r}:")
+                    body.append(f"    {fn}({args[0]}, out={dest})")
+                    body.append("else:")
+                body.append(f"{indent}{fn}({args[0]}, dtype=np.float64, out=b{w})")
+                body.append(f"{indent}np.copyto({dest}, b{w}, casting='unsafe')  # rounds once")
                 free.setdefault(slot_dtype[w], []).append(w)
             name[v] = dest
             if s is not None:
@@ -625,7 +629,7 @@ def _build_kernel(group, used_outside, pad=None):
     fname = f"fused_{next(_counter)}"
     src = [f"def {fname}({', '.join(params)}):"]
     src += ["    " + ln for ln in pre]
-    if any(ln.startswith("if mode in ") for ln in body):
+    if reads_mode:
         src.append("    mode = _flags['purejax_float32_math']")
     if single:
         src += ["    " + ln for ln in body]

@@ -681,28 +681,26 @@ def _accumulate(env, node, index, ct):
         prev = _from_raw(prev)
     if prev is None:
         slots[index] = ct
-    elif type(prev) is Array and type(ct) is Array and prev.shape == ct.shape \
-            and prev.dtype == ct.dtype:
-        # add_any on two concrete buffers (its abstract rule: strong unless both weak)
-        total = np.add(prev._value, ct._value)
-        if type(total) is not np.ndarray:
-            total = np.asarray(total)
-        slots[index] = Array(total, prev.weak_type and ct.weak_type)
-    elif type(prev) is _BatchTracer and type(ct) is _BatchTracer and prev._trace is ct._trace \
+        return
+    tp = type(prev)
+    if tp is Array and type(ct) is Array:
+        # add_any on two concrete buffers
+        total = _sum_raw((prev._value, prev.weak_type), ct._value, ct.weak_type)
+        if total is not None:
+            slots[index] = Array(*total)
+            return
+    elif tp is _BatchTracer and type(ct) is _BatchTracer and prev._trace is ct._trace \
             and prev.batch_dim == ct.batch_dim and type(prev.val) is Array \
-            and type(ct.val) is Array and prev.val.shape == ct.val.shape \
-            and prev.val.dtype == ct.val.dtype:
+            and type(ct.val) is Array:
         # add_any under vmap on two concrete buffers batched alike: its batch rule's
         # result (the same elementwise add, the same batch dimension), without the trip
         # through the vmap trace
         pv, cv = prev.val, ct.val
-        total = np.add(pv._value, cv._value)
-        if type(total) is not np.ndarray:
-            total = np.asarray(total)
-        slots[index] = _BatchTracer(prev._trace, Array(total, pv.weak_type and cv.weak_type),
-                                    prev.batch_dim)
-    else:
-        slots[index] = ad.add_any_p.bind(prev, ct)
+        total = _sum_raw((pv._value, pv.weak_type), cv._value, cv.weak_type)
+        if total is not None:
+            slots[index] = _BatchTracer(prev._trace, Array(*total), prev.batch_dim)
+            return
+    slots[index] = ad.add_any_p.bind(prev, ct)
 
 
 def vjp_flat(fun: Callable, primals: Sequence):

@@ -106,11 +106,11 @@ def in_double(fn, fast=None, xla=XLA_NATIVE, svml=None):
     unary_ufunc = isinstance(fn, np.ufunc) and fn.nin == 1
     fast_ok = isinstance(fn, np.ufunc) if fast is None else fast
     flags = _config_flags
-    xla = {np.dtype(d) for d in xla} if fast_ok else set()
+    xla_native = {np.dtype(d) for d in xla} if fast_ok else set()
     if NUMPY_USES_SVML and (fn in SVML_UFUNCS if svml is None else svml):
-        xla.discard(F32)
+        xla_native.discard(F32)
     native = {"exact": frozenset(), "fast": frozenset(_WIDER) if fast_ok else frozenset(),
-              "xla": frozenset(xla)}
+              "xla": frozenset(xla_native)}
 
     def impl(*args, **params):
         narrow = args[0].dtype
