@@ -488,3 +488,92 @@ def test_vmap_of_grad_hot_paths_match_the_general_path(monkeypatch):
         got = h(0.7, x)
         _assert_same(got, want, "weak argument")
         assert got.weak_type == want.weak_type
+
+
+def _sincos_fn(x):
+    """sin and cos (sinh and cosh) of one buffer, cos of another, and sin again."""
+    s, c = jnp.sin(x), jnp.cos(x)
+    sh, ch = jnp.sinh(x), jnp.cosh(x)
+    c2 = jnp.cos(x * 1.0)
+    return s, c, sh, ch, c2, jnp.sin(x)
+
+
+def _bits(a):
+    return np.asarray(a).reshape(-1).view(np.uint8)
+
+
+def _real_ct(out):
+    return tuple(jnp.full_like(o, 0.5 + 0.25j if jnp.iscomplexobj(o) else 0.5) for o in out)
+
+
+@pytest.mark.parametrize("mode", ["xla", "exact", "fast"])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.complex64],
+                         ids=["f16", "f32", "f64", "c64"])
+@pytest.mark.parametrize("shape", [(), (7,), (3, 4)], ids=["rank0", "vec", "mat"])
+def test_sin_and_cos_of_one_buffer_share_forward_work(mode, dtype, shape, monkeypatch):
+    """cos x after sin x on the same buffer takes the cos x that sin's forward part
+    computed as its residual (and sin x its own output), as jit's CSE would: the very
+    bits that evaluating cos x alone gives, and the pullback's too."""
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-4, 4, shape)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.uniform(-2, 2, shape)
+    x = jnp.asarray(x.astype(dtype))
+    old = config.purejax_float32_math
+    config.update("purejax_float32_math", mode)
+    try:
+        alone = [np.asarray(o) for o in _sincos_fn(x)]
+        for _ in range(3):  # the third call runs the compiled templates
+            out, pullback = jax.vjp(_sincos_fn, x)
+            got_ct = pullback(_real_ct(out))
+        _, flat_pullback = tape.vjp_flat(lambda t: list(_sincos_fn(t)), [x])
+        assert flat_pullback.trace._memo is None  # released when the recording ended
+        for o, a in zip(out, alone):
+            np.testing.assert_array_equal(_bits(o), _bits(a))
+        monkeypatch.setattr(tape, "_memo_keys", lambda known: None)
+        monkeypatch.setattr(tape, "_templates", {})
+        monkeypatch.setattr(tape, "_seen", {})
+        for _ in range(3):
+            out, pullback = jax.vjp(_sincos_fn, x)
+            want_ct = pullback(_real_ct(out))
+        assert not any(t and t.memo for t in tape._templates.values())
+        np.testing.assert_array_equal(_bits(got_ct[0]), _bits(want_ct[0]))
+    finally:
+        config.update("purejax_float32_math", old)
+
+
+def test_shared_forward_work_is_skipped_only_on_the_same_buffer_and_mode():
+    """Counted: cos x after sin x runs no forward part of its own; cos of another buffer
+    does, and so does cos x after the float32 mode changed between the two calls (the
+    value is then the new mode's)."""
+    x = jnp.asarray(np.random.default_rng(5).uniform(-30, 30, 200).astype(np.float32))
+
+    def f(x, fresh, switch):
+        s = jnp.sin(x)
+        if switch:
+            config.update("purejax_float32_math", "fast")
+        c = jnp.cos(x * 1.0 if fresh else x)  # (x * 1.0: the same values, a new buffer)
+        return jnp.sum(s * c), c
+
+    g = jax.grad(f, has_aux=True)
+    for _ in range(3):
+        g(x, False, False)
+    cos_tmpl = next(t for k, t in tape._templates.items()
+                    if k[0].name == "cos" and t and k[1][0][0] == (200,))
+    calls = []
+    fn = cos_tmpl.forward_fn()
+    cos_tmpl._forward_fn = lambda *a: calls.append(1) or fn(*a)
+    old = config.purejax_float32_math
+    try:
+        g(x, False, False)
+        assert calls == []
+        g(x, True, False)
+        assert calls == [1]
+        _, c = g(x, False, True)
+        assert calls == [1, 1]
+        np.testing.assert_array_equal(np.asarray(c), np.cos(np.asarray(x)))  # native float32
+        config.update("purejax_float32_math", "xla")
+        assert not np.array_equal(np.asarray(c), np.asarray(jnp.cos(x)))  # the modes differ here
+    finally:
+        config.update("purejax_float32_math", old)
+        cos_tmpl._forward_fn = fn

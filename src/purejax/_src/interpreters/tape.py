@@ -28,7 +28,7 @@ import numpy as np
 from purejax._src import core, dtypes
 from purejax._src.array import Array
 from purejax._src.config import _flags
-from purejax._src.core import ClosedJaxpr, Trace, Tracer
+from purejax._src.core import ClosedJaxpr, Literal, Trace, Tracer
 from purejax._src.interpreters import ad
 from purejax._src.interpreters import partial_eval as pe
 from purejax._src.interpreters.ad import Zero
@@ -113,6 +113,10 @@ class TapeTrace(Trace):
     def __init__(self, parent: Trace):
         self.parent = parent
         self.tape: list[_Node] = []
+        # (operand buffer, float32 mode, {(primitive, params): result}): what the last
+        # one-operand template computing more than its own output (_Template.memo)
+        # computed, for the next such template on the same buffer to reuse
+        self._memo = None
 
     def _describe(self):
         return "grad/vjp"
@@ -212,7 +216,10 @@ class TapeTrace(Trace):
         tmpl = _hot_template(prim, sig, params)
         if tmpl is None:
             return None
-        raw = (tmpl._forward_fn or tmpl.forward_fn())(*vals)
+        if tmpl.memo is None:
+            raw = (tmpl._forward_fn or tmpl.forward_fn())(*vals)
+        else:
+            raw = self._memo_forward(tmpl, vals[0])
         o = raw[0]
         node = _Node(parents, None, 1, raw[1:], tmpl)
         self.tape.append(node)
@@ -221,6 +228,27 @@ class TapeTrace(Trace):
         # (not frozen yet: the compiled parts never write into their operands, and the
         # primal's Array freezes it before a user can see it)
         return _template_output(self, o, node, tmpl.out_aval, tmpl.out_sig)
+
+    def _memo_forward(self, tmpl, v):
+        """The forward part of a template whose outputs are each a one-operand primitive
+        of its operand (sin's: sin x and its residual cos x), on the operand's buffer `v`:
+        what the last such template computed on that very buffer when it holds every
+        output (cos x after sin x: jit's CSE, eagerly), else computed and remembered.
+        Same bits: the same compiled equations on the same buffer."""
+        mode = _flags["purejax_float32_math"]
+        last = self._memo
+        if last is not None and last[0] is v and last[1] == mode:
+            made, raw = last[2], []
+            for key in tmpl.memo:
+                o = v if key is _OPERAND else made.get(key)
+                if o is None:
+                    break
+                raw.append(o)
+            else:
+                return raw
+        raw = (tmpl._forward_fn or tmpl.forward_fn())(v)
+        self._memo = (v, mode, dict(zip(tmpl.memo, raw)))
+        return raw
 
     def _batched_template_call(self, prim, args, params):
         """The hot path under an eager vmap (the parent is a BatchTrace) in one pass:
@@ -395,6 +423,37 @@ class _NotSplittable(Exception):
     pass
 
 
+_OPERAND = object()  # a forward output that is the template's operand itself
+
+
+def _memo_keys(known: core.Jaxpr):
+    """Per output of a one-operand template's forward part: (primitive, params) when
+    it is that primitive applied to the operand alone, _OPERAND when it is the operand.
+    None when some output is neither, or when the outputs are all one primitive's
+    (exp's output is its own residual: nothing another template could share)."""
+    if len(known.invars) != 1 or known.constvars:
+        return None
+    a = known.invars[0]
+    made = {}
+    for e in known.eqns:
+        if len(e.invars) == 1 and e.invars[0] is a and not e.primitive.multiple_results:
+            key = (e.primitive, tuple(e.params.items()))
+            try:
+                hash(key)
+            except TypeError:
+                continue
+            made[e.outvars[0]] = key
+    keys = []
+    for v in known.outvars:
+        if v is a:
+            keys.append(_OPERAND)
+        elif type(v) is not Literal and v in made:
+            keys.append(made[v])
+        else:
+            return None
+    return tuple(keys) if len({k for k in keys if k is not _OPERAND}) > 1 else None
+
+
 class _Template:
     """The JVP rule of one primitive at one operand signature, split into a compiled
     forward part (primal outputs and residuals) and a compiled transposed linear part
@@ -442,6 +501,7 @@ class _Template:
         if self.single:  # what the hot path gives its output, and reads back as an operand
             a = self.out_aval = self.out_avals[0]
             self.out_sig = (a.shape, a.dtype, a.weak_type, True)
+        self.memo = _memo_keys(known) if self.single and n == 1 else None
         self._forward_fn = self._backward_fn = None
         self._batched: dict = {}  # (part, axis size, batched operands) -> compiled vmap
 
@@ -734,6 +794,7 @@ def vjp_flat(fun: Callable, primals: Sequence):
                 srcs.append(None)
     finally:
         trace.invalidate()
+        trace._memo = None  # (the recording is over: let its buffers go)
     return primals_out, TapePullback(trace, in_nodes, in_avals, srcs)
 
 
