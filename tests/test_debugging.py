@@ -27,6 +27,23 @@ def test_debug_nans_eager_names_primitive(debug_nans):
     assert np.isnan(float(x * 2))  # mul did not produce the NaN: no error
 
 
+def test_debug_nans_eager_checks_operations_whose_signature_is_cached():
+    """Arrays with a signature the eager trace has seen take its unrolled path, which
+    must still check (one and two operands, before and after the flag changes)."""
+    x, y = jnp.float32(-1.0), jnp.float32(0.0)
+    for _ in range(2):
+        jnp.log(x), x / y, jnp.sqrt(x)  # no check: the signatures get cached
+    jax.config.update("jax_debug_nans", True)
+    try:
+        for _ in range(2):
+            with pytest.raises(FloatingPointError, match=r"nan\) encountered in log"):
+                jnp.log(x)
+            with pytest.raises(FloatingPointError, match=r"nan\) encountered in div"):
+                y / y
+    finally:
+        jax.config.update("jax_debug_nans", False)
+
+
 def test_debug_nans_under_jit_names_the_traced_line(debug_nans):
     def f(x):
         y = x * 2

@@ -51,3 +51,31 @@ def test_lax_exports_each_primitives_function():
                "dot_general", "gather", "scatter_add", "dynamic_slice", "stop_gradient",
                "convert_element_type", "iota", "concatenate", "pad", "rev", "argmax"]:
         assert fn in names, fn
+
+
+def test_eager_evaluation_of_a_staged_signature_still_needs_an_impl():
+    """Staging fills a primitive's signature cache without needing an impl; an eager
+    call with that signature (the eager trace's unrolled path) must still raise the
+    missing-impl error, and multiple-result primitives still give lists."""
+    import numpy as np
+    import pytest
+    import purejax as jax
+    import purejax.numpy as jnp
+    from purejax._src.core import MissingRuleError, ShapedArray
+
+    no_impl = core.Primitive("test_no_impl")
+    no_impl.abstract_eval = lambda a, b=None: a
+    x = jnp.ones(3, jnp.float32)
+    for args in ((x,), (x, x)):
+        jax.make_jaxpr(lambda *a: no_impl.bind(*a))(*args)
+        for _ in range(2):
+            with pytest.raises(MissingRuleError, match="test_no_impl"):
+                no_impl.bind(*args)
+
+    pair = core.Primitive("test_pair", multiple_results=True)
+    pair.impl = lambda a: [a + 1, a * 2]
+    pair.abstract_eval = lambda a: [ShapedArray(a.shape, a.dtype), ShapedArray(a.shape, a.dtype)]
+    for _ in range(3):
+        out = pair.bind(x)
+        assert isinstance(out, list) and len(out) == 2
+        np.testing.assert_array_equal(out[1], np.full(3, 2, np.float32))

@@ -306,6 +306,29 @@ class EvalTrace(Trace):
     the same shapes cost one dict lookup."""
 
     def process_primitive(self, prim, args, params):
+        n = len(args)
+        if not params and 0 < n < 3 and type(args[0]) is _Array:
+            # one or two Arrays, no params, a signature seen before: the loop below,
+            # unrolled (most eager operations)
+            x = args[0]
+            v = x._value
+            if n == 1:
+                vals, key = (v,), ((v.shape, v.dtype, x.weak_type),)
+            elif type(args[1]) is _Array:
+                y = args[1]
+                w = y._value
+                vals = (v, w)
+                key = ((v.shape, v.dtype, x.weak_type), (w.shape, w.dtype, y.weak_type))
+            else:
+                key = None
+            out_aval = prim.eval_cache.get((key, ())) if key is not None else None
+            impl = prim.impl
+            if out_aval is not None and impl is not None and not prim.multiple_results \
+                    and not prim.eval_with_arrays \
+                    and not (_debug_flags["jax_debug_nans"] or _debug_flags["jax_debug_infs"]):
+                out = impl(*vals)
+                return _Array(out if type(out) is np.ndarray else np.asarray(out),
+                              out_aval.weak_type)
         if prim.eval_with_arrays:
             return prim.impl(*args, **params)
         vals = []
