@@ -340,10 +340,12 @@ def _inexact_with_py_scalar(args):
         s, x, scalar_first = b, a, False
     else:
         return None
-    aval = operand_aval(x)
-    if aval is None or aval.dtype.kind not in "fc":
+    if type(x) is not Array and not isinstance(x, Tracer):  # (operand_aval, inline)
         return None
-    c = convert(s, aval.dtype, aval.weak_type)
+    aval = x.aval
+    if aval.dtype.kind not in "fc":
+        return None
+    c = _scalar_const(s, aval.dtype, aval.weak_type)  # (convert's case for int and float)
     return [c, x] if scalar_first else [x, c]
 
 
