@@ -77,12 +77,39 @@ def test_relu_family_derivatives_at_kinks():
     assert float(jax.grad(nn.relu6)(6.0)) == 0.0
     assert float(jax.grad(nn.relu6)(3.0)) == 1.0
     out, t = jax.jvp(nn.relu, (jnp.array([-1., 0., 1.]),), (jnp.ones(3),))
-    _close(out, [0., 0., 1.]) and _close(t, [0., 0., 1.])
+    _close(out, [0., 0., 1.])
+    _close(t, [0., 0., 1.])
     _close(jax.vmap(jax.grad(nn.relu))(jnp.array([-1., 0., 1.])), [0., 0., 1.])
     assert float(jax.grad(nn.leaky_relu)(0.0)) == 1.0
     assert float(jax.grad(nn.hard_tanh)(0.5)) == 1.0
     assert float(jax.grad(nn.hard_tanh)(2.0)) == 0.0
     assert "custom_jvp" in str(jax.make_jaxpr(nn.relu)(1.0))
+
+
+def test_relu_family_masks_inf_and_nan_tangents_as_jax_does():
+    """JAX's rules select the tangent (lax.select(x > 0, g, 0)): an inf or NaN tangent or
+    cotangent at an inactive unit gives 0, not the NaN that g * (x > 0) would give; an
+    active unit passes it through. Values from JAX 0.10.2."""
+    inf, nan = np.inf, np.nan
+    x = jnp.array([-1., -1., 0., 2., 2.], jnp.float32)
+    g = jnp.array([inf, nan, inf, nan, inf], jnp.float32)
+    want = np.array([0., 0., 0., nan, inf], np.float32)
+    for name, got in [
+            ("vjp", jax.vjp(nn.relu, x)[1](g)[0]),
+            ("jvp", jax.jvp(nn.relu, (x,), (g,))[1]),
+            ("jit vjp", jax.jit(lambda x, g: jax.vjp(nn.relu, x)[1](g)[0])(x, g)),
+            ("vmap vjp", jax.vmap(lambda x, g: jax.vjp(nn.relu, x)[1](g)[0])(x, g))]:
+        np.testing.assert_array_equal(np.asarray(got), want, err_msg=name)
+    x6 = jnp.array([-1., 7., 6., 3., 3.], jnp.float32)
+    want6 = np.array([0., 0., 0., nan, inf], np.float32)
+    np.testing.assert_array_equal(np.asarray(jax.vjp(nn.relu6, x6)[1](g)[0]), want6)
+    np.testing.assert_array_equal(np.asarray(jax.jvp(nn.relu6, (x6,), (g,))[1]), want6)
+    # an overflowing loss: the dead unit's weight keeps a finite gradient
+    loss = lambda w: jnp.sum(nn.relu(w * jnp.array([1., -1.], jnp.float32)) * 1e38) * 1e38
+    np.testing.assert_array_equal(np.asarray(jax.grad(loss)(jnp.float32(1.0))), np.float32(inf))
+    dead = jax.grad(lambda w: jnp.sum(nn.relu(-w) * 1e38 * 1e38))(jnp.ones(2, jnp.float32))
+    np.testing.assert_array_equal(np.asarray(dead), np.zeros(2, np.float32))
+    assert np.signbit(np.asarray(dead)).all()  # -0., through the negation, as in JAX
 
 
 def test_softplus_grad_is_sigmoid(x64):

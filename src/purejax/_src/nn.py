@@ -39,8 +39,10 @@ def relu(x):
 
 
 def _relu_jvp(primals, tangents):
+    # As JAX: a select, not t * (x > 0), so that an inf or NaN tangent (cotangent)
+    # meets an inactive unit as 0, not NaN.
     (x,), (t,) = primals, tangents
-    return relu(x), ufuncs.multiply(t, ufuncs.greater(x, 0))
+    return relu(x), lax.select(ufuncs.greater(x, 0), t, lax.full_like(t, 0))
 
 
 relu.defjvp(_relu_jvp)
@@ -55,7 +57,7 @@ def relu6(x):
 def _relu6_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
     inside = ufuncs.logical_and(ufuncs.greater(x, 0), ufuncs.less(x, 6.0))
-    return relu6(x), ufuncs.multiply(t, inside)
+    return relu6(x), lax.select(inside, t, lax.full_like(t, 0))
 
 
 relu6.defjvp(_relu6_jvp)
