@@ -131,7 +131,7 @@ def test_binary_nan_inf_edges():
     b = np.array([1.0, np.nan, np.inf, np.inf, -np.inf, -0.0, 0.0], np.float32)
     with np.errstate(all="ignore"):
         for name in ("maximum", "minimum", "fmax", "fmin", "hypot", "logaddexp",
-                     "logaddexp2", "copysign", "arctan2", "add", "multiply"):
+                     "logaddexp2", "copysign", "arctan2", "add", "multiply", "heaviside"):
             _close(getattr(jnp, name)(a, b), getattr(np, name)(a, b))
     assert np.isneginf(float(jnp.logaddexp(-np.inf, -np.inf)))
     assert float(jnp.logaddexp(1e4, 1e4)) == pytest.approx(1e4 + np.log(2))
@@ -151,7 +151,8 @@ def test_integer_division_semantics(dtype):
         _close(got, getattr(np, name)(a, b))
     q, r = jnp.divmod(jnp.array(a), jnp.array(b))
     nq, nr = np.divmod(a, b)
-    _close(q, nq) and _close(r, nr)
+    _close(q, nq)
+    _close(r, nr)
     # division by zero does not crash; remainder by zero is x mod 1 (JAX's choice)
     assert jnp.remainder(jnp.array([5], dtype), jnp.array([0], dtype)).dtype == dtype
 
@@ -311,7 +312,8 @@ def test_logaddexp_derivatives_at_ties_and_infinities(x64):
     check_grads(jnp.logaddexp, (jnp.array([0.0, 1.0]), jnp.array([0.0, 1.0])), order=2)
     v, vjp = jax.vjp(jnp.logaddexp, jnp.array([-np.inf, 1.0]), jnp.array([0.5, -np.inf]))
     ga, gb = vjp(jnp.ones(2))
-    _close(ga, [0.0, 1.0]) and _close(gb, [1.0, 0.0])
+    _close(ga, [0.0, 1.0])
+    _close(gb, [1.0, 0.0])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -385,3 +387,14 @@ def test_ufuncs_under_vmap_and_jit():
     _close(out, np.floor_divide(a, 2.0))
     if hasattr(jax, "jit"):
         _close(jax.jit(jnp.remainder)(a, b), np.remainder(a, b), atol=1e-6)
+
+
+def test_heaviside_of_nan_is_nan_and_its_gradient_goes_to_x1():
+    """NumPy's and JAX's heaviside(nan, h) is nan (x1 itself, so JAX's gradient flows to
+    x1 there); h only at x1 == 0."""
+    x1 = np.array([np.nan, 0.0, -0.0, -2.0, 3.0], np.float32)
+    x2 = np.array([0.5, 0.5, 0.25, 0.5, 0.5], np.float32)
+    np.testing.assert_array_equal(np.asarray(jnp.heaviside(x1, x2)), np.heaviside(x1, x2))
+    g1, g2 = jax.vmap(jax.grad(jnp.heaviside, argnums=(0, 1)))(jnp.asarray(x1), jnp.asarray(x2))
+    np.testing.assert_array_equal(np.asarray(g1), [1.0, 0.0, 0.0, 0.0, 0.0])  # JAX 0.10.2's
+    np.testing.assert_array_equal(np.asarray(g2), [0.0, 1.0, 1.0, 0.0, 0.0])

@@ -632,8 +632,10 @@ def copysign(x1, x2, /):
 def heaviside(x1, x2, /):
     x1, x2 = util.promote_dtypes_inexact(*util.promote_args("heaviside", x1, x2))
     zero = lax_const(x1, 0)
+    # NaN where x1 is NaN (NumPy's and JAX's value; its gradient goes to x1, as JAX's)
+    at_zero = _where(lax.ne(x1, x1), x1, x2)
     return _where(lax.lt(x1, zero), lax.full_like(x1, 0),
-                  _where(lax.gt(x1, zero), lax.full_like(x1, 1), x2))
+                  _where(lax.gt(x1, zero), lax.full_like(x1, 1), at_zero))
 
 
 def nextafter(x1, x2, /):
