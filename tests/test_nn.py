@@ -112,6 +112,17 @@ def test_relu_family_masks_inf_and_nan_tangents_as_jax_does():
     assert np.signbit(np.asarray(dead)).all()  # -0., through the negation, as in JAX
 
 
+def test_sparse_plus_is_a_positive_zero_below_minus_one():
+    """JAX's where(x <= -1, 0., ...): +0 there, also at -inf (x * 0 gave -0 and NaN)."""
+    x = jnp.array([-np.inf, -3.0, -1.0, 0.0, 1.0, 2.0], jnp.float32)
+    got = np.asarray(nn.sparse_plus(x))
+    np.testing.assert_array_equal(got, [0.0, 0.0, 0.0, 0.25, 1.0, 2.0])
+    assert not np.signbit(got).any()
+    g = np.asarray(jax.vmap(jax.grad(nn.sparse_plus))(x))
+    # JAX 0.10.2's too: NaN at -inf, from the untaken branch's derivative times 0
+    np.testing.assert_array_equal(g, [np.nan, 0.0, 0.0, 0.5, 1.0, 1.0])
+
+
 def test_softplus_grad_is_sigmoid(x64):
     x = jnp.array([-30., -2., 0., 2., 30., 700.], dtype=jnp.float64)
     _close(jax.vmap(jax.grad(nn.softplus))(x), _sigmoid(np.asarray(x)), rtol=1e-12)

@@ -166,6 +166,19 @@ def test_float_divmod():
     assert jnp.true_divide(jnp.array([1, 2]), 2).dtype == np.float32
 
 
+def test_float_floor_divide_and_divmod_by_zero_match_numpy():
+    """x // +-0 is +-inf (NaN for 0 // 0), as NumPy and JAX give; the remainder is NaN."""
+    a = np.array([0.5, -0.5, 100.0, -3.0, 0.0, np.inf, 2.0, 7.0], np.float32)
+    b = np.array([-0.0, 0.0, 0.0, 0.0, 0.0, 0.0, np.inf, -2.0], np.float32)
+    with np.errstate(all="ignore"):
+        want_q, want_r = np.divmod(a, b)
+        np.testing.assert_array_equal(np.asarray(jnp.floor_divide(a, b)), np.floor_divide(a, b))
+    q, r = jnp.divmod(a, b)
+    np.testing.assert_array_equal(np.asarray(q), want_q)
+    np.testing.assert_array_equal(np.asarray(r)[:6], want_r[:6])  # (NaNs)
+    np.testing.assert_array_equal(np.asarray(jax.jit(jnp.floor_divide)(a, b)), np.asarray(q))
+
+
 def test_power_variants():
     x = np.array([-2., -0.5, 0., 1.5, 3.], np.float32)
     for p in (0, 1, 2, 3, -1, -2):

@@ -80,7 +80,7 @@ def softplus(x):
 def sparse_plus(x):
     x = _asarray(x)
     return jnp_lax_numpy.where(
-        ufuncs.less_equal(x, -1.0), ufuncs.multiply(x, 0.0),
+        ufuncs.less_equal(x, -1.0), 0.0,  # (+0, as JAX: x * 0 gave -0, and NaN at -inf)
         jnp_lax_numpy.where(ufuncs.greater_equal(x, 1.0), x,
                             ufuncs.multiply(0.25, ufuncs.square(ufuncs.add(x, 1.0)))))
 

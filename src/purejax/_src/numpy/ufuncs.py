@@ -488,7 +488,10 @@ divide = true_divide
 
 def _float_divmod(x1, x2):
     mod = _lax("rem")(x1, x2)
-    div = lax.div(lax.sub(x1, mod), x2)
+    # x1 itself over a zero divisor (x1 - mod is NaN there): +-inf, or NaN for 0 / 0,
+    # as NumPy's and JAX's floor_divide give
+    numerator = _where(lax.eq(x2, lax_const(x2, 0)), x1, lax.sub(x1, mod))
+    div = lax.div(numerator, x2)
     ind = _lax("bitwise_and", "and_")(lax.ne(mod, lax_const(mod, 0)),
                                       lax.ne(_lax("sign")(x2), _lax("sign")(mod)))
     mod = lax.select_n(ind, mod, lax.add(mod, x2))
