@@ -164,7 +164,11 @@ def sinc(x, /):
     eq_zero = lax.eq(x, lax_const(x, 0))
     pi_x = lax.mul(lax_const(x, np.pi), x)
     safe = lax.select_n(eq_zero, pi_x, lax.full_like(pi_x, 1))
-    sq = lax.mul(pi_x, pi_x)
+    # the series sees x only at 0 (elsewhere a constant 0): at huge x its (pi x)^4
+    # would overflow, and the untaken branch's infinite derivative times the select's
+    # zero cotangent would make the gradient NaN
+    pi_x0 = lax.select_n(eq_zero, lax.full_like(pi_x, 0), pi_x)
+    sq = lax.mul(pi_x0, pi_x0)
     series = lax.add(lax.sub(lax_const(x, 1), lax.div(sq, lax_const(x, 6))),
                      lax.div(lax.mul(sq, sq), lax_const(x, 120)))
     return lax.select_n(eq_zero, lax.div(lax.sin(safe), safe), series)
