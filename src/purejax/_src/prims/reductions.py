@@ -344,7 +344,14 @@ def _scan_jvp(prim, combine):
     return jvp
 
 
-cumsum_p = _cumulative("cumsum", lambda x, axis: np.add.accumulate(x, axis, dtype=x.dtype), is_number)
+def _cumsum(x, axis):
+    out = np.add.accumulate(x, axis, dtype=x.dtype)
+    if out.dtype.kind in "fc":
+        out += 0  # XLA's scan starts from +0: a run of -0s sums to +0 there, as here
+    return out
+
+
+cumsum_p = _cumulative("cumsum", _cumsum, is_number)
 ad.deflinear(cumsum_p, lambda ct, x, *, axis, reverse: [cumsum(ct, axis, not reverse)])
 
 cumprod_p = _cumulative("cumprod", lambda x, axis: np.multiply.accumulate(x, axis, dtype=x.dtype),
