@@ -99,3 +99,23 @@ def test_round_to_decimals_matches_jax_bit_for_bit(dtype, decimals):
     got = np.asarray(PJ[1].round(x, decimals))
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_division_by_a_scalar_matches_jax_bit_for_bit(dtype):
+    """XLA's A / broadcast(B) -> A * broadcast(1 / B): eager, jitted with a traced
+    divisor, per-example under vmap, and jnp.mean's sum / n."""
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((40, 50)) * 100).astype(dtype)
+    y = (rng.standard_normal(40) * 10).astype(dtype)
+
+    def run(lib):
+        J, jnp, _ = lib
+        return [jnp.asarray(x) / 3., jnp.asarray(x) / jnp.asarray(y[0]),
+                J.jit(lambda a, s: a / s)(x, y[0]), J.vmap(lambda a, s: a / s)(x, y),
+                jnp.asarray(x[:, :2]).sum(axis=1) / 7]
+
+    for k, (w, g) in enumerate(zip(run(JAX), run(PJ))):
+        w, g = np.asarray(w), np.asarray(g)
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w, err_msg=f"case {k}")

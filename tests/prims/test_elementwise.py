@@ -525,3 +525,48 @@ def test_every_primitive_is_in_the_table():
              if isinstance(p, Primitive)]
     missing = sorted(p for p in prims if aliases.get(p, p) not in SPEC_BY_NAME)
     assert not missing, f"primitives without an OpSpec: {missing}"
+
+
+def test_division_by_a_rank0_divisor_multiplies_by_its_reciprocal():
+    """XLA computes A / broadcast(B) as A * broadcast(1 / B), so JAX's `x / 3.`,
+    `jnp.mean` and every array-by-scalar division round that way (a third of float32
+    quotients differ from the true division). purejax does the same, eagerly, under each
+    jit backend, in fused blocks and under vmap (per-example divisors); scalar by scalar,
+    scalar by array and complex divisions stay true divisions."""
+    import purejax as jax
+    import purejax.numpy as jnp
+    rng = np.random.default_rng(7)
+    for dt in (np.float16, np.float32):
+        x = (rng.standard_normal(1000) * 100).astype(dt)
+        want = x * (dt(1) / dt(3))
+        assert not np.array_equal(want, x / dt(3))  # (the two roundings differ here)
+        np.testing.assert_array_equal(np.asarray(jnp.asarray(x) / 3.), want)
+        np.testing.assert_array_equal(np.asarray(jax.jit(lambda a, s: a / s)(x, dt(3))), want)
+    x = (rng.standard_normal(1 << 17) * 100).astype(np.float32)  # fused block by block
+    want = (x * np.float32(2)) * (np.float32(1) / np.float32(3)) + np.float32(1)
+    for backend in ("numpy_codegen", "interpret"):
+        prev = jax.config.purejax_jit_backend
+        jax.config.update("purejax_jit_backend", backend)
+        try:
+            got = jax.jit(lambda a: a * 2. / 3. + 1.)(x)
+        finally:
+            jax.config.update("purejax_jit_backend", prev)
+        np.testing.assert_array_equal(np.asarray(got), want, err_msg=backend)
+    xs = (rng.standard_normal((6, 40)) * 100).astype(np.float32)
+    ys = (rng.standard_normal(6) * 10).astype(np.float32)
+    loop = np.stack([np.asarray(jnp.asarray(a) / b) for a, b in zip(xs, ys)])
+    np.testing.assert_array_equal(loop, xs * (np.float32(1) / ys)[:, None])
+    np.testing.assert_array_equal(np.asarray(jax.vmap(lambda a, b: a / b)(xs, ys)), loop)
+    np.testing.assert_array_equal(np.asarray(jax.jit(jax.vmap(lambda a, b: a / b))(xs, ys)), loop)
+    # the cotangent of the numerator is divided the same way (as in JAX)
+    g = jax.grad(lambda a: jnp.sum(a / 3.))(jnp.asarray(xs[0]))
+    np.testing.assert_array_equal(np.asarray(g), np.full(40, np.float32(1) / np.float32(3)))
+    # true divisions
+    a, b = np.float32(7.3), np.float32(3.)
+    assert float(jnp.float32(a) / jnp.float32(b)) == float(a / b)
+    np.testing.assert_array_equal(np.asarray(3. / jnp.asarray(xs[0])), np.float32(3) / xs[0])
+    c = (xs[0] + 1j * xs[1]).astype(np.complex64)
+    np.testing.assert_array_equal(np.asarray(jnp.asarray(c) / np.complex64(3 + 1j)),
+                                  c / np.complex64(3 + 1j))
+    np.testing.assert_array_equal(np.asarray(jnp.asarray(xs) / jnp.asarray(np.full_like(xs, 3))),
+                                  xs / np.float32(3))

@@ -98,7 +98,18 @@ def _ufunc_call(eqn, ufunc, args, ref):
 def _div(eqn, args, ref):
     # impl: np.true_divide for inexact dtypes. Rank 0 keeps the impl call, which
     # scalar_ops turns into an operator.
-    if eqn.outvars[0].aval.dtype.kind in "fc" and _array_out(eqn):
+    out = eqn.outvars[0].aval
+    if out.dtype.kind in "fc" and _array_out(eqn):
+        if out.dtype.kind == "f" and eqn.invars[1].aval.shape == ():
+            # impl's _float_div: times the rank-0 divisor's reciprocal (XLA's rewrite),
+            # taken now for a literal
+            y = eqn.invars[1]
+            if type(y) is Literal:
+                with np.errstate(all="ignore"):
+                    inverse = ref(out.dtype.type(1) / out.dtype.type(y.val), "inverse")
+            else:
+                inverse = f"({ref(out.dtype.type(1), 'one')} / {args[1]})"
+            return f"{ref(np.multiply, 'multiply')}({args[0]}, {inverse})"
         return _ufunc_call(eqn, np.true_divide, args, ref)
     return None
 

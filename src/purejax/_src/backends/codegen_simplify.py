@@ -217,6 +217,8 @@ class _Rewriter:
         if name in _BROADCASTING and self.unbroadcast_operands(eqn, invars, out):
             return True
         # constant operands of a broadcasting op: pass the rank-0 value
+        if name == "div":
+            scalars = [scalars[0], None]  # (the divisor keeps its shape, as above)
         if name in _BROADCASTING and any(s is not None and type(v) is not Literal and v.aval.shape != ()
                                          for v, s in zip(invars, scalars)):
             full = [s is None and v.aval.shape == aval.shape for v, s in zip(invars, scalars)]
@@ -246,8 +248,11 @@ class _Rewriter:
         if not any(type(v) is not Literal and v in self.bcast for v in invars):
             return False
         new, shapes = [], []
-        for v in invars:
-            hit = self.bcast.get(v) if type(v) is not Literal else None
+        for k, v in enumerate(invars):
+            # (div's divisor keeps its shape: by a rank-0 one, div multiplies by the
+            # reciprocal, elementwise._float_div)
+            hit = self.bcast.get(v) if type(v) is not Literal and not \
+                (k == 1 and eqn.primitive.name == "div") else None
             if hit is None:
                 new.append(v)
                 shapes.append(v.aval.shape)

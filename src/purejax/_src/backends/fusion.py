@@ -541,6 +541,10 @@ def _build_kernel(group, used_outside, pad=None):
                 ufunc, order = True, found[1]
                 impl = found[0]
                 args = [args[i] for i in order]
+                if prim.name == "div" and dt.kind == "f" and e.invars[1].aval.shape == ():
+                    # elementwise._float_div: times the rank-0 divisor's reciprocal
+                    impl = np.multiply
+                    args = [args[0], f"np.true_divide({ref(dt.type(1), 'one')}, {args[1]})"]
         if ufunc and minmax_scalar_is_slow(impl, dt):
             # an array of the constant instead of the broadcast rank-0 value: the same
             # comparisons, on NumPy's SIMD path (see codegen_emit)

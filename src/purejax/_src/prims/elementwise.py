@@ -683,8 +683,21 @@ def _int_div(x, y):
     return np.where(y == 0, np.asarray(-1).astype(q.dtype), q).astype(x.dtype)
 
 
+def _float_div(x, y):
+    """x / y; an array over a rank-0 divisor is x times the divisor's reciprocal (rounded
+    to the dtype). XLA rewrites A / broadcast(B) into A * broadcast(1 / B), so that is
+    what JAX computes for `x / 3.`, `jnp.mean` and other array-by-scalar divisions, eager
+    or jitted: a third of float32 quotients differ from the true division by an ulp.
+    (Complex divisors keep the true division: XLA's complex rewrite is neither. A divisor
+    that is a broadcast_in_dim of a smaller array divides truly here; see
+    docs/differences.md.)"""
+    if y.ndim == 0 and x.ndim > 0 and x.dtype.kind == "f":
+        return np.multiply(x, x.dtype.type(1) / y[()])  # (a NumPy scalar's division)
+    return np.true_divide(x, y)
+
+
 div_p = binop("div", lambda x, y: _int_div(x, y) if x.dtype.kind in "iu"
-              else np.true_divide(x, y), is_number)
+              else _float_div(x, y), is_number)
 defjvp(div_p,
        lambda g, x, y: div(g, y),
        lambda g, x, y: mul(mul(neg(g), x), integer_pow(y, -2)))
@@ -692,6 +705,23 @@ defjvp(div_p,
 
 div_p.transpose = lambda ct, x, y: [  # only the numerator is linear
     None if type(ct) is Zero else _unbroadcast(div(ct, y), x), None]
+
+_div_broadcasting = div_p.batch
+
+
+def _div_batch(args, dims, **params):
+    # An example's array over its rank-0 divisor takes _float_div's reciprocal; batched,
+    # the divisors form a vector, so the reciprocals are taken before broadcasting them:
+    # the bits each example gives alone (and XLA's A * broadcast(1 / B)).
+    (x, y), (dx, dy) = args, dims
+    ya = core.get_aval(y)
+    if dy is not None and ya.ndim == 1 and ya.dtype.kind == "f" and \
+            core.get_aval(x).ndim - (dx is not None) > 0:
+        return mul_p.batch([x, div(_const(y, 1), y)], [dx, dy])
+    return _div_broadcasting(args, dims, **params)
+
+
+div_p.batch = _div_batch
 
 
 def div(x, y):
