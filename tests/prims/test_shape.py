@@ -169,6 +169,24 @@ def test_convert_element_type_values(src, dst):
     check_abstract_eval(lambda x: lax.convert_element_type(x, dst), (x,))
 
 
+@pytest.mark.parametrize("dst", [np.int8, np.uint8, np.int16, np.int32, np.uint32])
+def test_float_to_int_conversion_saturates_as_xla(dst):
+    """NaN gives 0, out-of-range values the integer bounds (XLA's conversion; values from
+    JAX 0.10.2): int32's maximum, 2**31 - 1, rounds up to 2**31 as a float32, where a
+    clip-then-cast wrapped to INT_MIN."""
+    x = np.array([np.nan, np.inf, -np.inf, 1e10, -1e10, 3.7, -3.7, 2.**31, -2.**31, 300.,
+                  -1., 255.5, 2.**32], np.float32)
+    info = np.iinfo(dst)
+    with np.errstate(invalid="ignore"):
+        t = np.trunc(x.astype(np.float64))
+        want = np.where(np.isnan(t), 0, np.clip(np.nan_to_num(t, posinf=info.max, neginf=info.min),
+                                                info.min, info.max)).astype(dst)
+    got = lax.convert_element_type(x, dst)
+    np.testing.assert_array_equal(np.asarray(got), want)
+    np.testing.assert_array_equal(np.asarray(jax.jit(lambda v: lax.convert_element_type(v, dst))(x)),
+                                  want)
+
+
 def test_convert_element_type_derivatives():
     x = np.array([1.5, -2.25], F64)
     t = np.array([1.0, 3.0], F64)

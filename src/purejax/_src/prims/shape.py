@@ -57,10 +57,18 @@ def _convert_impl(x, *, new_dtype, weak_type):
         if np.issubdtype(x.dtype, np.complexfloating) and not np.issubdtype(new_dtype, np.complexfloating):
             x = np.real(x)
         if np.issubdtype(x.dtype, np.floating) and np.issubdtype(new_dtype, np.integer):
-            # float -> int truncates toward zero; nan/inf give 0 / saturate like XLA on CPU
-            with np.errstate(invalid="ignore"):
-                info = np.iinfo(new_dtype)
-                x = np.where(np.isnan(x), 0, np.clip(np.trunc(x), info.min, info.max))
+            # float -> int truncates toward zero, NaN gives 0 and out-of-range values
+            # saturate, as XLA's conversion. (The bounds are compared in x's dtype, where
+            # int32's maximum rounds up to 2**31: clipping there and casting would wrap.)
+            new_dtype = np.dtype(new_dtype)
+            info = np.iinfo(new_dtype)
+            t = np.trunc(x)
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                cast = np.asarray(t).astype(new_dtype)
+            hi, lo = t >= x.dtype.type(info.max), t <= x.dtype.type(info.min)
+            out = np.where(hi, new_dtype.type(info.max), np.where(lo, new_dtype.type(info.min), cast))
+            return np.asarray(np.where(np.isnan(x), new_dtype.type(0), out), new_dtype)
         return np.asarray(x).astype(new_dtype)
 
 
