@@ -220,7 +220,7 @@ def test_standardize_and_glu():
 
 @pytest.mark.parametrize("name", ["sigmoid", "softplus", "silu", "gelu", "elu", "celu",
                                   "selu", "log_sigmoid", "soft_sign", "leaky_relu", "relu",
-                                  "relu6"])
+                                  "relu6", "sparse_plus"])
 def test_activation_grads(x64, name):
     x = jnp.array([-2.3, -0.4, 0.7, 3.1, 6.4], dtype=jnp.float64)
     check_grads(getattr(nn, name), (x,), order=2)

@@ -561,6 +561,18 @@ def test_division_by_a_rank0_divisor_multiplies_by_its_reciprocal():
     # the cotangent of the numerator is divided the same way (as in JAX)
     g = jax.grad(lambda a: jnp.sum(a / 3.))(jnp.asarray(xs[0]))
     np.testing.assert_array_equal(np.asarray(g), np.full(40, np.float32(1) / np.float32(3)))
+    # derivatives in both operands against finite differences, to second order, and
+    # under vmap with per-example divisors
+    from purejax.test_util import check_grads
+    prev = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    try:
+        a64, s64 = np.array([-1.3, 0.4, 2.2]), np.float64(-0.7)
+        check_grads(lambda a, s: a / s, (a64, s64), order=2)
+        check_grads(jax.vmap(lambda a, s: a / s), (np.stack([a64, a64 + 1]), np.array([s64, 1.9])),
+                    order=2)
+    finally:
+        jax.config.update("jax_enable_x64", prev)
     # true divisions
     a, b = np.float32(7.3), np.float32(3.)
     assert float(jnp.float32(a) / jnp.float32(b)) == float(a / b)
