@@ -243,8 +243,10 @@ def test_branch_structure_mismatch():
 def test_predicate_errors():
     with pytest.raises(TypeError, match="Pred must be a scalar"):
         lax.cond(jnp.array([True, False]), lambda: 1.0, lambda: 2.0)
+    # A float predicate means `pred != 0`, as in JAX; a complex one is an error.
+    assert float(lax.cond(1.5, lambda: 1.0, lambda: 2.0)) == 1.0
     with pytest.raises(TypeError, match="boolean or number"):
-        lax.cond(1.5, lambda: 1.0, lambda: 2.0)
+        lax.cond(1.5j, lambda: 1.0, lambda: 2.0)
     with pytest.raises(TypeError, match="Index type must be an integer"):
         lax.switch(1.0, [lambda: 1.0, lambda: 2.0])
     with pytest.raises(ValueError, match="Empty branch sequence"):

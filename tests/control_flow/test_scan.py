@@ -184,8 +184,11 @@ def test_unroll_is_kept_and_results_agree():
     assert_tree_close(f(1), f(2))
     assert_tree_close(f(1), f(True))
     assert "unroll=5" in str(jax.make_jaxpr(lambda: f(True))())
-    with pytest.raises(ValueError, match="unroll"):
-        f(0)
+    # unroll=0 is accepted and kept, as in JAX; a negative one is an error.
+    assert_tree_close(f(1), f(0))
+    assert "unroll=0" in str(jax.make_jaxpr(lambda: f(0))())
+    with pytest.raises(ValueError, match="non-negative"):
+        f(-1)
 
 
 # --- errors -----------------------------------------------------------------

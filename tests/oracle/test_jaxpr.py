@@ -18,9 +18,7 @@ from oracle_util import JAX, PJ
 
 ENTRIES = [e for e in CORPUS if e.jaxpr]
 
-XFAIL = {
-    "jaxpr_scan": "weak carry 0.0: purejax converts the init before scan, JAX inside the body",
-}
+XFAIL: dict[str, str] = {}
 
 
 _EQN = re.compile(r"(?:[a-z_]+:[a-z0-9]+\[[^\]]*\]\s+)+=\s*([a-z_][a-z_0-9]*)")

@@ -29,8 +29,10 @@ def _interleave(even, odd, axis: int):
 
     def config(lo, hi):
         return [(lo, hi, 1) if d == axis else (0, 0, 0) for d in range(ndim)]
-    even_p = shp.pad(even, 0, config(0, 1 if n_even == n_odd else 0))
-    odd_p = shp.pad(odd, 0, config(1, 0 if n_even == n_odd else 1))
+    # Strongly typed zeros, as JAX's `lax._const(x, 0)`: for two or more elements the
+    # scan's result is strong even for weakly typed inputs, as in JAX.
+    even_p = shp.pad(even, np.zeros((), even.aval.dtype), config(0, 1 if n_even == n_odd else 0))
+    odd_p = shp.pad(odd, np.zeros((), odd.aval.dtype), config(1, 0 if n_even == n_odd else 1))
     if even.aval.dtype == np.bool_:
         from purejax._src.prims import bitwise
         return bitwise.bitwise_or(even_p, odd_p)

@@ -79,9 +79,8 @@ class Traced:
 
 
 def trace_fun(fun: Callable, in_tree, in_avals: Sequence[ShapedArray], transform: str,
-              post: Callable | None = None, interpreted: bool = False) -> Traced:
+              interpreted: bool = False) -> Traced:
     """Stage `fun(*tree_unflatten(in_tree, args))`; its pytree output is flattened.
-    `post(out_leaves)` may rewrite the flat outputs while tracing (weak-type fixes).
     `interpreted`: the primitive's impl interprets the Jaxpr rather than compiling it
     (eager cond), so there is no compiled code to reuse (see hoisting.py)."""
     store = []
@@ -101,8 +100,7 @@ def trace_fun(fun: Callable, in_tree, in_avals: Sequence[ShapedArray], transform
                 raise TypeError(f"{transform}: function {func_name(fun)} returned a value of "
                                 f"type {type(x).__name__} at output leaf {i}; outputs must be "
                                 "arrays or pytrees of arrays.")
-        leaves = [to_operand(x) for x in leaves]
-        return post(leaves) if post is not None else leaves
+        return [to_operand(x) for x in leaves]
 
     info = DebugInfo(transform, fun, None)
     jaxpr, consts, _ = pe.trace_to_jaxpr(flat, list(in_avals), debug_info=info)
@@ -203,20 +201,19 @@ def _avals_str(avals) -> str:
 
 def promote_weak_inputs(in_vals: list, in_avals: Sequence[ShapedArray],
                         out_avals: Sequence[ShapedArray]) -> tuple[list, bool]:
-    """Loop carries given as weakly typed values (e.g. Python scalars) take the type
-    the body produces, as in JAX: returns the promoted values and whether any changed."""
+    """JAX's `_promote_weak_typed_input`: a weakly typed carry (e.g. a Python scalar)
+    whose dtype the body changes is converted, strongly typed, to the promoted dtype.
+    Returns the promoted values and whether any changed. A carry whose dtype the body
+    keeps is left alone even if its weak type changes (see `trace_loop_body`)."""
     from purejax._src.prims.shape import convert_element_type
     if len(in_vals) != len(out_avals):
         return in_vals, False
     changed = False
     out = list(in_vals)
     for i, (a, b) in enumerate(zip(in_avals, out_avals)):
-        # A weakly typed carry the body makes strong (or of another dtype) takes the
-        # promoted type, so the loop's result is typed as JAX's. A shape mismatch is
-        # the caller's error; a strong carry made weak is fixed by `match_weak_types`.
-        if a.weak_type and a.shape == b.shape and (a.dtype != b.dtype or not b.weak_type):
-            new_dtype, weak = dtypes.result_type(a, b, return_weak_type_flag=True)
-            out[i] = convert_element_type(in_vals[i], new_dtype, weak)
+        # A shape mismatch is the caller's error (check_carry_types reports it).
+        if a.weak_type and a.shape == b.shape and a.dtype != b.dtype:
+            out[i] = convert_element_type(in_vals[i], dtypes.result_type(a, b), False)
             changed = True
     return out, changed
 
@@ -245,19 +242,6 @@ def check_carry_types(what: str, fun: Callable, in_tree, out_tree, in_avals, out
                         "its input carry (e.g. with .astype or jnp.asarray(..., dtype)).")
 
 
-def match_weak_types(leaves: list, target: Sequence[ShapedArray]) -> list:
-    """Outputs whose only difference from `target` is weak typing take the target's."""
-    from purejax._src.prims.shape import convert_element_type
-    out = []
-    for x, t in zip(leaves, target):
-        a = core.get_aval(x)
-        if a.dtype == t.dtype and a.shape == t.shape and a.weak_type != t.weak_type:
-            x = convert_element_type(x, t.dtype, t.weak_type)
-        out.append(x)
-    out.extend(leaves[len(target):])
-    return out
-
-
 def trace_loop_body(what: str, fun: Callable, in_tree_of: Callable, carry_vals: list,
                     carry_tree, other_avals: Sequence[ShapedArray], carry_part: Callable,
                     carry_first: bool = True) -> tuple[Traced, list]:
@@ -266,7 +250,13 @@ def trace_loop_body(what: str, fun: Callable, in_tree_of: Callable, carry_vals: 
     `in_tree_of(carry_tree)` is the treedef of the body's positional arguments;
     `carry_part(out_tree)` returns (treedef of the carry in the output, number of carry
     leaves leading the flat output). Weakly typed initial carries (Python scalars) take
-    the dtype the body produces, as in JAX. Returns (traced body, carry values)."""
+    the dtype the body produces, as in JAX. Returns (traced body, carry values).
+
+    As in JAX (whose loops compare carry types with `typematch`, which ignores weak
+    types), a carry may enter the body weakly typed and leave it strong, or the
+    reverse: the Jaxpr keeps both types, so values the body reads from the carry (a
+    scan's ys) keep the input's weak type while the loop's final carry has the
+    output's. The loop primitives check carries by shape and dtype only."""
     for attempt in range(2):
         carry_avals = [abstractify(x) for x in carry_vals]
         in_avals = carry_avals + list(other_avals) if carry_first else \
@@ -280,11 +270,6 @@ def trace_loop_body(what: str, fun: Callable, in_tree_of: Callable, carry_vals: 
                 continue
         break
     check_carry_types(what, fun, carry_tree, out_carry_tree, carry_avals, out_avals)
-    if any(a.weak_type != b.weak_type for a, b in zip(carry_avals, out_avals)):
-        # Equal dtypes, different weak types: make the Jaxpr's carry outputs exactly the
-        # input types so that every iteration (and every rule) sees one carry type.
-        traced = trace_fun(fun, in_tree_of(carry_tree), in_avals, what,
-                           post=lambda leaves: match_weak_types(leaves, carry_avals))
     return traced, carry_vals
 
 

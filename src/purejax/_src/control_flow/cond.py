@@ -76,14 +76,9 @@ def _trace_branches(funs: Sequence[Callable], ops_tree, ops_avals, cond_style: b
                 f"returns {first_desc[1]} while {other_desc[0]} returns {other_desc[1]} "
                 f"(output structure {first.out_tree}). Make the branches return arrays of "
                 "the same shapes and dtypes.")
-    # Weak-type differences only: the result is weak only where every branch's is.
-    out_avals = first.jaxpr.out_avals
-    weak = [all(t.jaxpr.out_avals[k].weak_type for t in traced) for k in range(len(out_avals))]
-    target = [a.update(weak_type=w) for a, w in zip(out_avals, weak)]
-    for i, t in enumerate(traced):
-        if any(a.weak_type != w for a, w in zip(t.jaxpr.out_avals, weak)):
-            traced[i] = cf.trace_fun(funs[i], ops_tree, ops_avals, what, interpreted=True,
-                                     post=lambda leaves: cf.match_weak_types(leaves, target))
+    # Branches may differ in weak types only. They are kept as traced: as in JAX, the
+    # cond's result is typed by branches[0] (see _cond_abstract_eval), while a batched
+    # index selects between the branches' own results (strong unless all are weak).
     branches, consts = cf.common_consts(traced)
     return branches, consts, first.out_tree
 
@@ -101,7 +96,8 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any,
         raise TypeError("lax.cond: true_fun and false_fun arguments should be callable.")
     if isinstance(pred, (list, tuple)) or pred is None:
         raise TypeError(f"Pred must be a scalar, got {pred!r}.")
-    _check_scalar_index("Pred", pred, "biu")
+    # A number predicate means `pred != 0` (as JAX), floats included.
+    _check_scalar_index("Pred", pred, "biuf")
     if cf.disable_jit_enabled() and core.is_concrete(pred):
         return true_fun(*operands) if bool(core.concrete_or_error(pred)) else false_fun(*operands)
     ops, ops_tree = cf.flatten_operands(tuple(operands))
@@ -166,10 +162,11 @@ def _pick(index, n: int) -> int:
 
 
 def _cond_impl(index, *ops, branches):
-    # Eager evaluation: interpret only the chosen branch (no compilation).
+    # Eager evaluation: interpret only the chosen branch (no compilation). The result is
+    # typed by branches[0], whichever branch ran (the branches may differ in weak type).
     branch = branches[_pick(core.concrete_or_error(index), len(branches))]
     outs = core.eval_jaxpr(branch.jaxpr, branch.consts, *ops)
-    return cf.wrap_outputs(outs, branch.out_avals)
+    return cf.wrap_outputs(outs, branches[0].out_avals)
 
 
 def _cond_abstract_eval(index, *ops, branches):
@@ -202,11 +199,29 @@ def _cond_jvp(primals, tangents, *, branches):
     return outs[:n], t_out
 
 
+def _merge_branch_residuals(res_avals: Sequence[Sequence]) -> tuple[list, list[list[int]]]:
+    """One list of residual slots for all branches (JAX's layout): the k-th residual of
+    a given aval in one branch shares a slot with the k-th of that aval in every other,
+    since only one branch's residuals are ever live. Returns (slot avals, each
+    branch's slot index per residual)."""
+    slot_of: dict = {}
+    slots_per_branch = []
+    for avals in res_avals:
+        seen: dict = {}
+        slots = []
+        for a in avals:
+            key = (a, seen.get(a, 0))
+            seen[a] = key[1] + 1
+            slots.append(slot_of.setdefault(key, len(slot_of)))
+        slots_per_branch.append(slots)
+    return [a for a, _ in slot_of], slots_per_branch
+
+
 def _cond_partial_eval(trace: pe.JaxprTrace, args, unknown, *, branches):
     """Known index: each branch splits into a known and an unknown part. The known
-    cond computes the known outputs and *every* branch's residuals (zeros in the
-    slots of the branches not taken), so both conds have one signature; the unknown
-    cond reads only its own branch's residual slots."""
+    cond computes the known outputs and the residual slots shared by all branches
+    (zeros in the slots the branch taken does not fill), so both conds have one
+    signature; the unknown cond reads only its own branch's residual slots."""
     params = dict(branches=branches)
     if unknown[0]:
         return cf.stage_eqn(trace, cond_p, args, params)
@@ -218,18 +233,18 @@ def _cond_partial_eval(trace: pe.JaxprTrace, args, unknown, *, branches):
         split = cf.partial_eval_jaxpr_nested(b, ops_uk, False)
         out_uk = [x or y for x, y in zip(out_uk, split.out_unknown)]
     splits = [cf.partial_eval_jaxpr_nested(b, ops_uk, out_uk) for b in branches]
-    res_avals = [s.res_avals for s in splits]
-    all_res = [a for avals in res_avals for a in avals]
-    offsets = np.cumsum([0] + [len(r) for r in res_avals]).tolist()
+    all_res, res_slots = _merge_branch_residuals([s.res_avals for s in splits])
     n_known_out = n_out - sum(out_uk)
 
     known_branches = []
     for i, s in enumerate(splits):
         def known_fun(*xs, s=s, i=i):
             outs = cf.eval_closed(s.known)(*xs)
-            res = outs[n_known_out:]
-            slots = [ad.zeros_like_aval(a) for a in all_res]
-            slots[offsets[i]:offsets[i + 1]] = res
+            # Slots of the other branches hold strong zeros, as JAX's `empty_like_aval`
+            # (this decides weak types where a batched index selects among slots).
+            slots = [ad.zeros_like_aval(a.update(weak_type=False)) for a in all_res]
+            for k, r in zip(res_slots[i], outs[n_known_out:]):
+                slots[k] = r
             return list(outs[:n_known_out]) + slots
         known_in = [a for a, u in zip(branches[0].in_avals, ops_uk) if not u]
         known_branches.append(cf.trace_closed(known_fun, known_in))
@@ -237,10 +252,10 @@ def _cond_partial_eval(trace: pe.JaxprTrace, args, unknown, *, branches):
     unknown_branches = []
     for i, s in enumerate(splits):
         j = s.unknown.jaxpr
-        nres = s.num_res
-        invars = ([Var(a) for a in all_res[:offsets[i]]] + list(j.invars[:nres])
-                  + [Var(a) for a in all_res[offsets[i + 1]:]] + list(j.invars[nres:]))
-        unknown_branches.append(cf.with_invars(s.unknown, invars))
+        res_vars = [Var(a) for a in all_res]
+        for k, v in zip(res_slots[i], j.invars[:s.num_res]):
+            res_vars[k] = v
+        unknown_branches.append(cf.with_invars(s.unknown, res_vars + list(j.invars[s.num_res:])))
 
     known_ops = [x for x, u in zip(ops, ops_uk) if not u]
     with core.set_current_trace(trace.parent):

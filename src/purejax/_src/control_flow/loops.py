@@ -266,7 +266,8 @@ cf.register_lowering(while_p, _make_while_runner)
 # fori_loop
 
 def _static_int(x):
-    """int(x) when x is known while tracing, else None."""
+    """int(x) when x is known while tracing (JAX's `core.is_concrete` then `int()`, so a
+    concrete float bound is truncated), else None."""
     if isinstance(x, Tracer):
         val = x.to_concrete_value()
         if val is None:
@@ -276,9 +277,23 @@ def _static_int(x):
         arr = np.asarray(core.concrete_or_error(x))
     except (TypeError, ConcretizationTypeError):
         return None
-    if arr.shape != () or arr.dtype.kind not in "iub":
-        return None
     return int(arr)
+
+
+def _fori_index_dtype(lower, upper, lo_aval, hi_aval):
+    """The index dtype of a fori_loop with traced bounds, with JAX's check: the bounds'
+    dtypes must be equal, except that a weakly typed signed integer bound (a Python
+    int) takes the other signed integer bound's dtype."""
+    if lo_aval.dtype == hi_aval.dtype:
+        return lo_aval.dtype
+    if lo_aval.dtype.kind == "i" and hi_aval.dtype.kind == "i":
+        lo_weak, hi_weak = dtypes.is_weakly_typed(lower), dtypes.is_weakly_typed(upper)
+        if lo_weak and not hi_weak:
+            return hi_aval.dtype
+        if hi_weak and not lo_weak:
+            return lo_aval.dtype
+    raise TypeError("lower and upper arguments to fori_loop must have equal types, got "
+                    f"{lo_aval.dtype.name} and {hi_aval.dtype.name}")
 
 
 def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any, *,
@@ -290,34 +305,36 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any, *,
             val = body_fun(i, val)
         return val
 
-    With bounds known while tracing (Python ints or concrete arrays) this is a scan,
-    which reverse-mode differentiation supports; otherwise a while_loop."""
+    With bounds known while tracing (Python numbers or concrete arrays) this is a scan
+    over `int(lower)`..`int(upper)`, which reverse-mode differentiation supports, and
+    the index is a weakly typed int32 (a Python int), as in JAX; otherwise a
+    while_loop whose index has the bounds' dtype."""
     from purejax._src.control_flow.scan import scan
     if not callable(body_fun):
         raise TypeError("lax.fori_loop: body_fun argument should be callable.")
-    for name, b in (("lower", lower), ("upper", upper)):
-        aval = cf.abstractify(b)
-        if aval.shape != () or aval.dtype.kind not in "iu":
-            raise TypeError(f"lax.fori_loop: {name} must be an integer scalar, got "
-                            f"{aval.str_short()}.")
     lo_aval, hi_aval = cf.abstractify(lower), cf.abstractify(upper)
-    dtype = lo_aval.dtype if lo_aval.dtype == hi_aval.dtype else \
-        dtypes.result_type(lo_aval, hi_aval)
-    dtype = dtypes.canonicalize_dtype(dtype)
+    for name, aval in (("lower", lo_aval), ("upper", hi_aval)):
+        if aval.shape != () or aval.dtype.kind not in "biuf":
+            raise TypeError(f"lax.fori_loop: {name} must be a real scalar (an integer "
+                            f"index bound), got {aval.str_short()}.")
+    dtype = _fori_index_dtype(lower, upper, lo_aval, hi_aval)
     lo_static, hi_static = _static_int(lower), _static_int(upper)
-    use_scan = lo_static is not None and hi_static is not None
-    if unroll is not None and not use_scan:
-        raise ValueError("Can only use `unroll` in `fori_loop` if the loop bounds are "
-                         "statically known.")
-    lower = shp.convert_element_type(lower, dtype)
-    if use_scan:
+    if lo_static is not None and hi_static is not None:
+        length = max(hi_static - lo_static, 0)
+        if length == 0 and cf.disable_jit_enabled():
+            return init_val  # as JAX: the Python-loop scan cannot type a zero-length loop
+
         def scan_body(carry, _):
             i, x = carry
             return (ew.add(i, 1), body_fun(i, x)), None
-        (_, result), _ = scan(scan_body, (lower, init_val), None,
-                              length=max(hi_static - lo_static, 0),
+        # A Python int initial index: weakly typed, so `c + i` keeps the carry's dtype.
+        (_, result), _ = scan(scan_body, (lo_static, init_val), None, length=length,
                               unroll=1 if unroll is None else unroll)
         return result
+    # JAX's test, which accepts unroll=True as well (True == 1).
+    if unroll is not None and unroll is not False and unroll != 1:
+        raise ValueError("Can only use `unroll` in `fori_loop` if the loop bounds are "
+                         "statically known.")
 
     def cond(carry):
         i, hi, _ = carry
@@ -327,7 +344,12 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any, *,
         i, hi, x = carry
         return ew.add(i, 1), hi, body_fun(i, x)
 
-    upper = shp.convert_element_type(upper, dtype)
+    # Only a bound of another dtype is converted, so a Python int lower bound keeps
+    # the index weakly typed, as in JAX.
+    if lo_aval.dtype != dtype:
+        lower = shp.convert_element_type(lower, dtype)
+    if hi_aval.dtype != dtype:
+        upper = shp.convert_element_type(upper, dtype)
     _, _, result = while_loop(cond, body, (lower, upper, init_val))
     return result
 

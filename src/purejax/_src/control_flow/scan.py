@@ -14,6 +14,7 @@ accumulating the consts' cotangents in the carry.
 """
 from __future__ import annotations
 
+import operator
 from typing import Any, Callable
 
 import numpy as np
@@ -34,11 +35,18 @@ from purejax._src.prims import shape as shp
 # User-facing functions
 
 def _normalize_unroll(unroll, length: int) -> int:
+    """The `unroll` parameter as JAX stores it: True means the whole length, False 1,
+    and 0 is kept (JAX documents it as "unroll the entire loop"). It only affects the
+    Jaxpr's parameter here: every backend runs the loop the same way."""
     if isinstance(unroll, bool):
         return max(length, 1) if unroll else 1
-    unroll = int(unroll)
-    if unroll < 1:
-        raise ValueError("`unroll` must be a `bool` or a positive `int`.")
+    try:
+        unroll = operator.index(core.concrete_or_error(unroll, "scan unroll"))
+    except TypeError:
+        raise TypeError(f"`unroll` must be a `bool` or a non-negative `int`, got "
+                        f"{unroll!r}.") from None
+    if unroll < 0:
+        raise ValueError("`unroll` must be a `bool` or a non-negative `int`.")
     return unroll
 
 
@@ -136,18 +144,23 @@ def _scan_in_python(f, init, xs_vals, xs_tree, length, reverse):
 
 def map(f: Callable, xs: Any, *, batch_size: int | None = None) -> Any:
     """Map f over leading array axes: `np.stack([f(x) for x in xs])`, as a scan.
-    With batch_size, f is vmapped over chunks of that many elements."""
+    With batch_size, f is vmapped over chunks of that many elements; batch_size=0,
+    as in JAX, vmaps f over all of xs at once (a single remainder chunk)."""
     if batch_size is None:
         _, ys = scan(lambda _, x: ((), f(x)), (), xs)
         return ys
     from purejax._src.api import vmap
     from purejax._src.prims import indexing
-    batch_size = int(batch_size)
-    if batch_size < 1:
-        raise ValueError(f"lax.map: batch_size must be a positive integer, got {batch_size}.")
+    try:
+        batch_size = operator.index(batch_size)
+    except TypeError:
+        raise TypeError(f"lax.map: batch_size must be an integer, got {batch_size!r}.") from None
+    if batch_size < 0:
+        raise ValueError(f"lax.map: batch_size must be a non-negative integer, got "
+                         f"{batch_size}.")
     xs_vals, xs_tree = cf.flatten_operands(xs)
     n = _scan_length(xs_vals, xs_tree, None)
-    num_batches, rem = divmod(n, batch_size)
+    num_batches, rem = divmod(n, batch_size) if batch_size else (0, n)
     main = [shp.reshape(indexing.slice_in_dim(x, 0, num_batches * batch_size, axis=0),
                         (num_batches, batch_size) + x.aval.shape[1:]) for x in xs_vals]
     ys = None
@@ -155,7 +168,7 @@ def map(f: Callable, xs: Any, *, batch_size: int | None = None) -> Any:
         _, ys = scan(lambda _, x: ((), vmap(f)(x)), (), tu.tree_unflatten(xs_tree, main))
         ys = tu.tree_map(lambda y: shp.reshape(
             y, (num_batches * batch_size,) + tuple(core.get_aval(y).shape[2:])), ys)
-    if rem:
+    if rem or not num_batches:  # JAX vmaps f over an empty xs too
         tail = [indexing.slice_in_dim(x, num_batches * batch_size, n, axis=0) for x in xs_vals]
         tail_ys = vmap(f)(tu.tree_unflatten(xs_tree, tail))
         ys = tail_ys if ys is None else tu.tree_map(
