@@ -12,17 +12,21 @@ from purejax._src.callback import pure_callback
 from purejax._src.checkpoint import checkpoint, remat
 from purejax._src.config import config, debug_infs, debug_nans
 from purejax._src.custom_derivatives import closure_convert, custom_jvp, custom_vjp
+from purejax._src.custom_gradient import custom_gradient
 from purejax._src.jit import disable_jit, jit
-from purejax import (checkpoint_policies, custom_batching, dtypes, errors, lax, nn, numpy,  # noqa: E402
-                     test_util, tree_util)
+from purejax._src.typeof import typeof
+from purejax import (ad_checkpoint, checkpoint_policies, custom_batching,  # noqa: E402
+                     custom_derivatives, dtypes, errors, lax, nn, numpy, test_util, tree, tree_util)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Array", "ShapeDtypeStruct", "block_until_ready", "checkpoint", "checkpoint_policies",
+    "Array", "ShapeDtypeStruct", "ad_checkpoint", "block_until_ready", "checkpoint",
+    "checkpoint_policies",
     "closure_convert", "config", "debug_infs", "debug_nans", "errors", "remat",
-    "custom_batching", "custom_jvp", "custom_vjp", "device_get", "device_put", "disable_jit",
+    "custom_batching", "custom_derivatives", "custom_gradient", "custom_jvp", "custom_vjp",
+    "device_get", "device_put", "disable_jit",
     "dtypes", "eval_shape", "grad", "hessian", "jacfwd", "jacrev", "jit", "jvp", "lax",
     "linear_transpose", "linearize", "make_jaxpr", "nn", "numpy", "pure_callback",
-    "test_util", "tree_util", "value_and_grad", "vjp", "vmap",
+    "test_util", "tree", "tree_util", "typeof", "value_and_grad", "vjp", "vmap",
 ]

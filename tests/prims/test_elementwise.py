@@ -107,7 +107,7 @@ SPECS = [
     OpSpec("round_even", lambda x: lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN),
            (fractional(0.1, 0.4),), np.rint, exact=True),
     OpSpec("is_finite", lax.is_finite, (R,), np.isfinite, (F32, F64), grad=False, out_dtype=is_bool,
-           exact=True, weak_out=False),
+           exact=True),  # weak for weak operands, as JAX 0.10.2's
     OpSpec("nextafter", lax.nextafter, (R, R), np.nextafter, grad=False, exact=True, native_ref=True),
     # exponentials and logarithms
     OpSpec("exp", lax.exp, (R,), np.exp, FC),
@@ -171,7 +171,7 @@ SPECS = [
            int_samplers=(lambda rng, s: np.full(s, -3), int_sampler(-6, 6), lambda rng, s: np.full(s, 3))),
     # comparisons
     *[OpSpec(n, getattr(lax, n), (R, R), f, ORD if n not in ("eq", "ne") else ORD + (C64,), grad=False,
-             out_dtype=is_bool, exact=True, weak_out=False)
+             out_dtype=is_bool, exact=True)  # a weak bool for weak operands, as JAX's
       for n, f in (("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le", np.less_equal),
                    ("gt", np.greater), ("ge", np.greater_equal))],
     # complex numbers
@@ -207,6 +207,11 @@ SPECS = [
       for n, f in (("shift_left", np.left_shift), ("shift_right_logical", np.right_shift),
                    ("shift_right_arithmetic", np.right_shift))],
     OpSpec("population_count", lax.population_count, (None,), lambda x: np.bitwise_count(x).astype(x.dtype),
+           INTS, grad=False, exact=True, int_samplers=(int_sampler(0, 100),)),
+    # clz on non-negative samples: bits above the highest set bit (XLA's count_leading_zeros)
+    OpSpec("clz", lax.clz, (None,),
+           lambda x: (x.dtype.itemsize * 8 - np.array([int(v).bit_length() for v in x.ravel()])
+                      ).reshape(x.shape).astype(x.dtype),
            INTS, grad=False, exact=True, int_samplers=(int_sampler(0, 100),)),
 ]
 SPEC_BY_NAME = {s.name: s for s in SPECS}
@@ -284,7 +289,7 @@ WEAK_SPECS = [s for s in SPECS if F32 in s.dtypes or I32 in s.dtypes]
 
 @pytest.mark.parametrize("spec", WEAK_SPECS, ids=repr)
 def test_weak_type_of_python_scalars(spec):
-    """Python scalars are weakly typed, and so is the output (comparisons excepted)."""
+    """Python scalars are weakly typed, and so is the output (bool ones too, as JAX)."""
     rng = np.random.default_rng(1)
     dtype = F32 if F32 in spec.dtypes else I32
     args = [a.item() for a in sample(spec, rng, shapes_for(spec, ()), dtype)]

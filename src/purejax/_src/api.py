@@ -52,18 +52,25 @@ def _flatten_args(args, fname, what="args"):
     return [_to_value(x) for x in leaves], tree
 
 
-def _argnums_tuple(argnums, nargs: int, fname: str) -> tuple[int, ...]:
+def _argnums_tuple(argnums, nargs: int, fname: str, too_few=TypeError) -> tuple[int, ...]:
+    """argnums as non-negative indices. Out of range: `too_few` (JAX's grad raises
+    TypeError, its Jacobians ValueError) for a positive index, ValueError for a negative
+    one, as JAX does."""
     single = isinstance(argnums, int)
     nums = (argnums,) if single else tuple(argnums)
     out = []
     for a in nums:
         if not isinstance(a, (int, np.integer)):
             raise TypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
+        if a < -nargs:
+            raise ValueError(f"argnums={argnums} is out of range for the {nargs} positional "
+                             f"arguments passed to {fname}: a negative argnum must be at least "
+                             f"-{nargs}.")
         a2 = a + nargs if a < 0 else a
-        if not 0 <= a2 < nargs:
-            raise TypeError(f"differentiating with respect to argnums={argnums} requires at least "
-                            f"{a + 1} positional arguments to be passed by the caller, but got "
-                            f"only {nargs} positional arguments to {fname}.")
+        if a2 >= nargs:
+            raise too_few(f"differentiating with respect to argnums={argnums} requires at least "
+                          f"{a + 1} positional arguments to be passed by the caller, but got "
+                          f"only {nargs} positional arguments to {fname}.")
         out.append(int(a2))
     return tuple(out)
 
@@ -176,19 +183,39 @@ def linearize(fun: Callable, *primals, has_aux: bool = False):
     p_leaves, p_tree = _flatten_args((primals, {}), fname, "primals")
     store = _OutTree()
     flat = _flat_fun(fun, p_tree, store, has_aux, fname)
-    out, lin = ad.linearize_flat(flat, p_leaves, [True] * len(p_leaves))
+    # integer and bool inputs have float0 tangents: nothing to stage for them
+    out, lin = ad.linearize_flat(flat, p_leaves)
     out_tree = store.tree
+    t_avals = [core.get_aval(p).to_tangent_aval() for p in p_leaves]
 
     def f_jvp(*tangents):
         t_leaves, t_tree = tu.tree_flatten((tangents, {}))
         if t_tree != p_tree:
-            raise TypeError(f"linearized function expected tangents of structure {p_tree}, got "
-                            f"{t_tree}.")
-        t_leaves = [_check_tangent(p, t) for p, t in zip(p_leaves, t_leaves)]
+            raise TypeError(f"linearized function of {fname} expected tangents of structure "
+                            f"{p_tree}, got {t_tree}.")
+        t_leaves = [_check_linearized_tangent(fname, p, t, a)
+                    for p, t, a in zip(p_leaves, t_leaves, t_avals)]
         return tu.tree_unflatten(out_tree, [ad.instantiate_zeros(t) for t in lin(*t_leaves)])
 
     res = (tu.tree_unflatten(out_tree, out), f_jvp)
     return res + (_strip_aux(store.aux),) if has_aux else res
+
+
+def _check_linearized_tangent(fname, primal, t, expected: ShapedArray):
+    """A tangent for a linearized function must have exactly the tangent type of its
+    primal (a weakly typed one of that dtype too), as in JAX: unlike jvp, nothing is
+    converted, since the linear program was staged for that type."""
+    if isinstance(t, (np.ndarray, np.generic)) and t.dtype == dtypes.float0:
+        t_aval = ShapedArray(np.shape(t), dtypes.float0, False)
+    else:
+        t = _to_value(t)
+        t_aval = core.get_aval(t)
+    if t_aval.shape != expected.shape or t_aval.dtype != expected.dtype:
+        raise ValueError(
+            f"linearized function of {fname} called on tangent values inconsistent with the "
+            f"original primal values: got tangent aval {t_aval.str_short()} for primal aval "
+            f"{core.get_aval(primal).str_short()} but expected {expected.str_short()}.")
+    return ad.Zero(expected) if expected.dtype == dtypes.float0 else t
 
 
 # ---------------------------------------------------------------------------
@@ -554,7 +581,7 @@ def _std_basis(leaves):
 def _jac_target(fun, args, kwargs, argnums, fname):
     """(g, target): g(target) == fun(*args) with the differentiated arguments replaced;
     target is args[argnums] for an int, else the tuple of those arguments."""
-    nums = _argnums_tuple(argnums, len(args), fname)
+    nums = _argnums_tuple(argnums, len(args), fname, ValueError)
     single = isinstance(argnums, int)
 
     def g(t):
@@ -577,6 +604,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     """The Jacobian by forward mode (vmapped jvp): output shape + input shape."""
     fname = func_name(fun)
 
+    @functools.wraps(fun, assigned=("__name__", "__qualname__", "__doc__", "__module__"))
     def jacfun(*args, **kwargs):
         g, target = _jac_target(fun, args, kwargs, argnums, fname)
         _check_jac_inputs(target, "jacfwd", holomorphic)
@@ -599,7 +627,8 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
             parts, start = [], 0
             for x, n in zip(leaves, sizes):
                 piece = _slice_axis(j, start, start + n, -1)
-                parts.append(lax_reshape(piece, tuple(out_shape) + core.get_aval(x).shape))
+                parts.append(_possible_downcast(
+                    lax_reshape(piece, tuple(out_shape) + core.get_aval(x).shape), yy))
                 start += n
             return tu.tree_unflatten(tree, parts)
 
@@ -607,6 +636,18 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         return (jac_tree, first(res[2])) if has_aux else jac_tree
 
     return jacfun
+
+
+def _possible_downcast(x, example):
+    """A Jacobian block takes the dtype and weak type of `example` (the output leaf for
+    jacfwd, the input leaf for jacrev), as JAX's do; the real part if x is complex
+    and the example is not."""
+    from purejax._src import lax
+    from purejax._src.prims.shape import convert_element_type
+    dt, weak = dtypes.dtype(example), dtypes.is_weakly_typed(example)
+    if dtypes.is_complex(core.get_aval(x).dtype) and not dtypes.is_complex(dt):
+        x = lax.real(x)
+    return convert_element_type(x, dt, weak)
 
 
 def lax_reshape(x, shape):
@@ -619,6 +660,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     """The Jacobian by reverse mode (vmapped vjp): output shape + input shape."""
     fname = func_name(fun)
 
+    @functools.wraps(fun, assigned=("__name__", "__qualname__", "__doc__", "__module__"))
     def jacfun(*args, **kwargs):
         g, target = _jac_target(fun, args, kwargs, argnums, fname)
         _check_jac_inputs(target, "jacrev", holomorphic, allow_int)
@@ -632,9 +674,9 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         for yl, n in zip(y_leaves, sizes):
             oshape = core.get_aval(yl).shape
             per_out.append(tu.tree_map(
-                lambda c, start=start, n=n: lax_reshape(
-                    _slice_axis(c, start, start + n, 0), oshape + core.get_aval(c).shape[1:]),
-                cts))
+                lambda c, x, start=start, n=n: _possible_downcast(lax_reshape(
+                    _slice_axis(c, start, start + n, 0), oshape + core.get_aval(c).shape[1:]), x),
+                cts, target))
             start += n
         jac = tu.tree_unflatten(y_tree, per_out)
         return (jac, res[2]) if has_aux else jac
@@ -662,32 +704,51 @@ def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
 
 
 def linear_transpose(fun: Callable, *primals, reduce_axes=()) -> Callable:
-    """The transpose of the linear function `fun`, at the types of `primals`."""
+    """The transpose of the linear function `fun`, at the types of `primals`.
+
+    As in JAX, the result is a `tree_util.Partial` (a pytree holding the traced
+    constants, so it can be passed to and returned from transformed functions), called
+    with one cotangent pytree; its inputs and outputs are all inexact or all integer."""
     fname = func_name(fun)
     p_leaves, p_tree = _flatten_args((primals, {}), fname, "primals")
-    in_avals = [core.get_aval(x).strip_weak_type() for x in p_leaves]
-    for a in in_avals:
-        if not dtypes.is_inexact(a.dtype):
-            raise TypeError(f"linear_transpose only supports [float or complex] -> [float or "
-                            f"complex], and integer -> integer functions, but got {a.dtype.name}.")
+    in_avals = [core.get_aval(x) for x in p_leaves]
     store = _OutTree()
     flat = _flat_fun(fun, p_tree, store, False, fname)
     jaxpr, consts, _ = pe.trace_to_jaxpr(flat, in_avals)
     out_avals = jaxpr.out_avals
+    kinds = [a.dtype for a in in_avals + list(out_avals)]
+    if not (all(dtypes.is_inexact(d) for d in kinds)
+            or all(np.issubdtype(d, np.integer) for d in kinds)):
+        raise TypeError(
+            f"linear_transpose of {fname}: only [float or complex] -> [float or complex] and "
+            f"integer -> integer functions can be transposed, but got "
+            f"{[a.dtype.name for a in in_avals]} -> {[a.dtype.name for a in out_avals]}.")
+    return tu.Partial(functools.partial(_transposed, fname, jaxpr, store.tree, in_avals, p_tree),
+                      consts)
 
-    def transposed(*cts):
-        ct = cts[0] if len(cts) == 1 else cts
-        ct_leaves, ct_tree = tu.tree_flatten(ct)
-        if ct_tree != store.tree:
-            raise TypeError(f"linear_transpose of {fname}: cotangent tree structure {ct_tree} does "
-                            f"not match the output structure {store.tree}.")
-        ct_vals = [_check_cotangent(c, a) for c, a in zip(ct_leaves, out_avals)]
-        res = ad.backward_pass(jaxpr, consts, ct_vals)
-        res = [ad.zeros_like_aval(a) if type(r) is ad.Zero else r for r, a in zip(res, in_avals)]
-        args, _ = tu.tree_unflatten(p_tree, res)
-        return tuple(args)
 
-    return transposed
+def _transposed(fname, jaxpr, out_tree, in_avals, p_tree, consts, *cotangents):
+    if len(cotangents) != 1:
+        raise TypeError(f"the transpose of {fname} takes one argument, a cotangent pytree "
+                        f"shaped like the function's output ({out_tree}); got "
+                        f"{len(cotangents)} arguments.")
+    ct_leaves, ct_tree = tu.tree_flatten(cotangents[0])
+    if ct_tree != out_tree:
+        raise TypeError(f"linear_transpose of {fname}: cotangent tree structure {ct_tree} does "
+                        f"not match the output structure {out_tree}.")
+    ct_vals = []
+    for c, a in zip(ct_leaves, jaxpr.out_avals):
+        c = _to_value(c)
+        c_aval = core.get_aval(c)
+        if c_aval.shape != a.shape or c_aval.dtype != a.dtype:
+            raise TypeError(f"linear_transpose of {fname}: cotangent type does not match the "
+                            f"function's output: expected {a.str_short()}, got "
+                            f"{c_aval.str_short()}.")
+        ct_vals.append(c)
+    res = ad.backward_pass(jaxpr, consts, ct_vals)
+    res = [ad.zeros_like_aval(a) if type(r) is ad.Zero else r for r, a in zip(res, in_avals)]
+    args, _ = tu.tree_unflatten(p_tree, res)
+    return tuple(args)
 
 
 # ---------------------------------------------------------------------------

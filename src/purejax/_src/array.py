@@ -86,8 +86,10 @@ class Array(metaclass=_ArrayMeta):
         return complex(self._value)
 
     def __index__(self):
-        if not dtypes.is_integer(self._value.dtype) and self._value.dtype != np.bool_:
-            raise TypeError(f"only integer arrays can be used as an index, got {self._value.dtype}")
+        # as JAX (and NumPy 2): bool is no integer here
+        if not dtypes.is_integer(self._value.dtype) or self._value.ndim:
+            raise TypeError("Only integer scalar arrays can be converted to a scalar index, "
+                            f"got an array of type {self.aval.str_short()}.")
         return int(self._value)
 
     def item(self, *args):
@@ -116,8 +118,15 @@ class Array(metaclass=_ArrayMeta):
             return f"Array({v.shape}, dtype=float0)"
         if v.size == 0:
             return f"Array([], shape={v.shape}, dtype={v.dtype.name}{weak})"
-        body = np.array2string(v, separator=", ", prefix="Array(")
-        return f"Array({body}, dtype={v.dtype.name}{weak})"
+        # JAX's layout exactly: wrapped as if followed by ",", and when the dtype does not
+        # fit on the last line JAX pads with len("Array(") spaces (on that same line)
+        width = np.get_printoptions()["linewidth"]
+        body = np.array2string(v, separator=", ", prefix="Array(", suffix=",",
+                               max_line_width=width)
+        dtype_str = f"dtype={v.dtype.name}{weak})"
+        last_line_len = len(body) - body.rfind("\n") + 1
+        sep = " " * 6 if last_line_len + len(dtype_str) + 1 > width else " "
+        return f"Array({body},{sep}{dtype_str}"
 
     def __str__(self):
         return str(self._value)
@@ -125,7 +134,14 @@ class Array(metaclass=_ArrayMeta):
     def __format__(self, spec):
         if self._value.ndim == 0:
             return format(self._value.item(), spec)
-        return format(str(self), spec)
+        if not spec:
+            return str(self)
+        # as JAX (NumPy's ndarray.__format__): a format spec applies to scalars only
+        raise TypeError(
+            f"unsupported format string passed to Array.__format__: the format spec {spec!r} "
+            f"applies to scalars, and this array has shape {self._value.shape}. Format its "
+            f"elements instead (e.g. [format(v, {spec!r}) for v in x.tolist()]), or use "
+            "np.array2string / np.printoptions for the whole array.")
 
     def __copy__(self):
         return self

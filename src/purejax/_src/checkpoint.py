@@ -9,6 +9,7 @@ cannot merge the recomputation back into the forward pass (prevent_cse).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Callable, Sequence
 
@@ -145,8 +146,103 @@ def dots_with_no_batch_dims_saveable(prim, *avals, **params) -> bool:
     return not lhs_batch and not rhs_batch
 
 
-def save_anything_except_these_names(*names):
+checkpoint_dots_with_no_batch_dims = dots_with_no_batch_dims_saveable
+
+
+def save_anything_except_these_names(*names_not_to_save):
+    """Save any value (named or not) except the names given. As in JAX 0.10.2, this
+    policy ignores the names and saves everything."""
     return everything_saveable
+
+
+@dataclasses.dataclass(frozen=True)
+class SaveOnlyTheseNames:
+    saveable_names: frozenset
+
+    def __call__(self, prim, *avals, **params) -> bool:
+        if prim is name_p:
+            return params["name"] in self.saveable_names
+        return False  # nothing unnamed is saved
+
+
+@dataclasses.dataclass(frozen=True)
+class SaveAnyNamesButThese:
+    names: frozenset
+
+    def __call__(self, prim, *avals, **params) -> bool:
+        if prim is name_p:
+            return params["name"] not in self.names
+        return False  # only named values are saved
+
+
+def save_only_these_names(*names_which_can_be_saved):
+    """Save only named values (outputs of `checkpoint_name`), and only those names."""
+    return SaveOnlyTheseNames(frozenset(names_which_can_be_saved))
+
+
+def save_any_names_but_these(*names_not_to_save):
+    """Save only named values, except the names given."""
+    return SaveAnyNamesButThese(frozenset(names_not_to_save))
+
+
+def save_from_both_policies(policy_1, policy_2):
+    """Logical OR of two policies: a value is saved if either policy saves it."""
+    def policy(prim, *args, **params):
+        out1 = policy_1(prim, *args, **params)
+        out2 = policy_2(prim, *args, **params)
+        if not (isinstance(out1, bool) and isinstance(out2, bool)):
+            raise ValueError(
+                "The return value of the policies should be a boolean. Got:"
+                f" {out1} and {out2}. Please write a custom policy function directly,"
+                " rather than using this helper function.")
+        return out1 or out2
+    return policy
+
+
+def save_and_offload_only_these_names(*, names_which_can_be_saved,
+                                      names_which_can_be_offloaded, offload_src, offload_dst):
+    """As save_only_these_names; offloading to host memory is saving here (NumPy
+    arrays already live there), so both lists are saved."""
+    saved, offloaded = set(names_which_can_be_saved), set(names_which_can_be_offloaded)
+    if saved & offloaded:
+        raise ValueError("The names should be exclusive and should not intersect in"
+                         " `names_which_can_be_saved` and `names_which_can_be_offloaded`."
+                         f" Got names_which_can_be_saved={saved},"
+                         f" names_which_can_be_offloaded={offloaded}")
+    return SaveOnlyTheseNames(frozenset(saved | offloaded))
+
+
+def offload_dot_with_no_batch_dims(offload_src, offload_dst):
+    """As dots_with_no_batch_dims_saveable (offloading is saving here)."""
+    return dots_with_no_batch_dims_saveable
+
+
+# ---------------------------------------------------------------------------
+# checkpoint_name: an identity that names a value for the policies above
+
+name_p = Primitive("name")
+name_p.impl = lambda x, *, name: x
+name_p.abstract_eval = lambda x, *, name: x
+
+
+def _name_jvp(primals, tangents, *, name):
+    (x,), (x_dot,) = primals, tangents
+    return name_p.bind(x, name=name), x_dot  # the tangent is not named (as JAX)
+
+
+def _name_batch(args, dims, *, name):
+    (x,), (d,) = args, dims
+    return name_p.bind(x, name=name), d
+
+
+name_p.jvp = _name_jvp
+name_p.batch = _name_batch
+
+
+def checkpoint_name(x, name):
+    """Name `x` (an array or a pytree of arrays) inside `checkpoint`, for policies such
+    as save_only_these_names. An identity at run time."""
+    return tu.tree_map(lambda leaf: name_p.bind(leaf, name=name), x)
 
 
 def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy: Callable | None = None,

@@ -82,11 +82,19 @@ class ShapedArray:
     def __hash__(self):
         return hash((self.shape, self.dtype, self.weak_type))
 
-    def __repr__(self):
-        weak = ", weak_type=True" if self.weak_type else ""
-        return f"ShapedArray({self.str_short()}{weak})"
+    def _long_str(self) -> str:
+        # JAX spells dtypes out in reprs (float32[3]); Jaxpr text uses str_short (f32[3])
+        name = short_dtype_name(self.dtype) if self.dtype == dtypes.float0 else self.dtype.name
+        return f"{name}[{','.join(map(str, self.shape))}]"
 
-    __str__ = str_short
+    def __repr__(self):
+        # as JAX: ShapedArray(float32[], weak_type=True), what jax.typeof(x) prints
+        weak = ", weak_type=True" if self.weak_type else ""
+        return f"ShapedArray({self._long_str()}{weak})"
+
+    def __str__(self):
+        # as JAX: ~float32[] for a weakly typed scalar (tracer reprs use this form)
+        return f"{'~' if self.weak_type else ''}{self._long_str()}"
 
 
 def get_aval(x: Any) -> ShapedArray:
@@ -509,6 +517,11 @@ class Tracer:
         return complex(self._concrete_or_raise(ConcretizationTypeError, "complex()"))
 
     def __index__(self):
+        # as Array.__index__: a float value is no index even when it is concrete (jnp.power
+        # relies on this to tell `x ** 2` from `x ** y` with y a float being differentiated)
+        if not np.issubdtype(self.aval.dtype, np.integer) or self.aval.ndim:
+            raise TypeError("Only integer scalar arrays can be converted to a scalar index, "
+                            f"got a traced array of type {self.aval.str_short()}.")
         return int(self._concrete_or_raise(TracerIntegerConversionError, "__index__ (use as an index)"))
 
     def item(self, *args):
@@ -535,19 +548,30 @@ class Tracer:
         from purejax._src.numpy import indexing
         return (indexing.getitem(self, i) for i in range(self.aval.shape[0]))
 
+    # Printing follows JAX 0.10: each transformation's tracer class names itself the
+    # way JAX's does (JitTracer(~float32[]), VmapTracer(...), GradTracer(...),
+    # JVPTracer(...)); this is the fallback. print(x), str(x) and f"{x}" all give repr.
     def __repr__(self):
-        val = self.to_concrete_value()
-        base = f"Traced<{self.aval.str_short()}>with<{self._trace._describe()}>"
-        return base if val is None else f"{base}(value={np.asarray(val)!r})"
+        return f"{type(self).__name__}<{self.aval}>"
 
     def __str__(self):
         return repr(self)
 
     def __format__(self, spec):
-        val = self.to_concrete_value()
-        if val is None:
-            return repr(self)
-        return format(np.asarray(val).item() if np.ndim(val) == 0 else np.asarray(val), spec)
+        if not spec:
+            return str(self)
+        # JAX raises here too (object.__format__: "unsupported format string passed to
+        # DynamicJaxprTracer.__format__"), even when the value happens to be known; we
+        # keep the type and say why and what to do instead
+        shown = repr(self)
+        name = shown.partition("(")[0].partition("<")[0]  # JitTracer, as printed
+        raise TypeError(
+            f"unsupported format string passed to {name}.__format__: the format spec "
+            f"{spec!r} was applied to {shown}, a traced value, which has no number to "
+            "format while the function is being transformed. Return the value "
+            "from the transformed function and format it outside the transformation, or "
+            "print it without a format spec (print(x) or f'{x}') to see its type and shape "
+            "(purejax has no jax.debug.print yet).")
 
 
 def _default_concretization_message(trace, tracer, what):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import weakref
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from purejax._src.array import Array
 from purejax._src import tree_util as tu
 from purejax._src.core import Primitive, Trace, Tracer
 from purejax._src.debug_info import func_name, func_src
+from purejax._src.errors import UnexpectedTracerError
 from purejax._src.interpreters import ad, batching
 from purejax._src.interpreters import partial_eval as pe
 from purejax._src.interpreters.ad import JVPTrace, JVPTracer, Zero
@@ -30,6 +31,72 @@ from purejax._src.interpreters.ad import JVPTrace, JVPTracer, Zero
 class CustomRuleError(TypeError, ValueError):
     """A custom derivative rule returned something of the wrong structure, shape or dtype
     (JAX raises TypeError for some of these and ValueError for others: this is both)."""
+
+
+class SymbolicZero:
+    """A tangent or cotangent known to be zero, as handed to custom rules that ask for
+    symbolic zeros (JAX's `jax.custom_derivatives.SymbolicZero`). It is not an array:
+    test for it with isinstance and skip the work it would feed. Attributes of its
+    abstract value (shape, dtype, ndim, size, weak_type) read through."""
+    __slots__ = ("aval",)
+
+    def __init__(self, aval: core.ShapedArray):
+        self.aval = aval
+
+    def __getattr__(self, name):
+        if name.startswith("__"):  # copy/pickle probe dunders before aval is set
+            raise AttributeError(name)
+        try:
+            return getattr(self.aval, name)
+        except AttributeError:
+            raise AttributeError(f"SymbolicZero has no attribute {name!r}") from None
+
+    def __repr__(self):
+        return "SymbolicZero"
+
+    @staticmethod
+    def from_primal_value(val: Any) -> "SymbolicZero":
+        return SymbolicZero(core.get_aval(val).to_tangent_aval())
+
+
+def zero_from_primal(val: Any, symbolic_zeros: bool = False) -> Any:
+    """Zero tangents for every leaf of the pytree `val`: SymbolicZero objects, or arrays
+    of zeros (float0 for integer and boolean leaves)."""
+    def zero(x):
+        aval = core.get_aval(x).to_tangent_aval()
+        return SymbolicZero(aval) if symbolic_zeros else ad.zeros_like_aval(aval)
+    return tu.tree_map(zero, val)
+
+
+class CustomVJPPrimal:
+    """What a custom_vjp `fwd` rule defined with symbolic_zeros=True gets in place of
+    each leaf of its differentiable arguments: the primal `value`, and whether it is
+    `perturbed` (involved in differentiation; if not, its cotangent is never used)."""
+    __slots__ = ("value", "perturbed")
+
+    def __init__(self, value: Any, perturbed: bool):
+        self.value = value
+        self.perturbed = perturbed
+
+    def __repr__(self):
+        return f"CustomVJPPrimal(value={self.value!r}, perturbed={self.perturbed!r})"
+
+
+def custom_vjp_primal_tree_values(tree: Any) -> Any:
+    """The pytree of a symbolic_zeros fwd rule's argument with each CustomVJPPrimal
+    replaced by its value."""
+    def value(leaf):
+        if type(leaf) is not CustomVJPPrimal:
+            raise TypeError(f"custom_vjp_primal_tree_values expects CustomVJPPrimal leaves "
+                            f"(the arguments of a symbolic_zeros fwd rule), got "
+                            f"{type(leaf).__name__}.")
+        return leaf.value
+    return tu.tree_map(value, tree)
+
+
+def _to_symbolic(t):
+    """An internal Zero as the SymbolicZero rules see."""
+    return SymbolicZero(t.aval) if type(t) is Zero else t
 
 
 def _rule_name(f) -> str:
@@ -80,18 +147,51 @@ def resolve_kwargs(fun: Callable, args: tuple, kwargs: dict) -> tuple:
     return ba.args
 
 
-def _check_nondiff(fun, args, nondiff_argnums, kind):
+def _check_nondiff_count(fun, args, nondiff_argnums, kind):
     for i in nondiff_argnums:
         if i >= len(args):
             raise TypeError(f"{kind} function {func_name(fun)} has nondiff_argnums={nondiff_argnums} "
                             f"but was called with only {len(args)} positional arguments.")
+
+
+def _reject_traced_nondiff(fun, args, nondiff_argnums):
+    """custom_vjp: bwd gets nondiff arguments as fixed Python values, so a traced value
+    there has nowhere to send its cotangent; JAX raises UnexpectedTracerError."""
+    for i in nondiff_argnums:
         for leaf in tu.tree_leaves(args[i]):
             if isinstance(leaf, Tracer):
-                raise TypeError(
-                    f"{kind} function {func_name(fun)}: argument {i} is listed in nondiff_argnums "
-                    f"but received a traced value ({leaf.aval.str_short()}). nondiff_argnums is "
-                    "for non-array values such as functions or strings; pass arrays (even "
-                    "integer ones) as ordinary arguments, and return None as their cotangent.")
+                raise UnexpectedTracerError(
+                    f"custom_vjp function {func_name(fun)}: argument {i} is listed in "
+                    f"nondiff_argnums but received a traced value ({leaf.aval.str_short()}). "
+                    "Tracers cannot be passed as non-differentiable arguments to custom_vjp "
+                    "functions; nondiff_argnums is for values that cannot be or contain "
+                    "tracers, such as functions or strings. Pass arrays (even integer ones) "
+                    "as ordinary arguments, and return None as their cotangent.")
+
+
+def _stop_nondiff_gradients(args, nondiff_argnums):
+    """custom_jvp: traced values in nondiff_argnums are allowed and, as in JAX, cut off
+    from differentiation (stop_gradient): their derivative is zero whatever the rule
+    does with them. The rule runs under the parent of a JVP trace, so a value that
+    only a JVP trace knows (with a zero tangent after stop_gradient) is replaced by its
+    primal, which the parent understands."""
+    from purejax._src.prims.elementwise import stop_gradient_p
+
+    def stop(leaf):
+        if not isinstance(leaf, Tracer):
+            return leaf
+        if dtypes.is_inexact(leaf.aval.dtype):
+            leaf = stop_gradient_p.bind(leaf)
+        while type(leaf) is JVPTracer and (type(leaf.tangent) is Zero or leaf.tangent is None
+                                           or _is_float0(leaf.tangent)):
+            leaf = leaf.primal
+        return leaf
+
+    # rebuild only what holds a tracer: other nondiff values (functions, jaxprs, user
+    # objects) reach the rules as the very objects passed
+    return tuple(tu.tree_map(stop, a)
+                 if i in nondiff_argnums and any(isinstance(x, Tracer) for x in tu.tree_leaves(a))
+                 else a for i, a in enumerate(args))
 
 
 def _split(args, nondiff_argnums):
@@ -165,7 +265,8 @@ class _CustomFunction:
         """(all positional args, nondiff args, flat diff leaves, their treedef)."""
         args = resolve_kwargs(self.fun, args, kwargs)
         if self.nondiff_argnums:
-            _check_nondiff(self.fun, args, self.nondiff_argnums, self._kind)
+            _check_nondiff_count(self.fun, args, self.nondiff_argnums, self._kind)
+            args = self._nondiff_values(args)
         nondiff, diff = _split(args, self.nondiff_argnums)
         leaves, in_tree = tu.tree_flatten(diff)
         return args, nondiff, diff, leaves, in_tree
@@ -187,9 +288,15 @@ class custom_jvp(_CustomFunction):
         self.symbolic_zeros = False
 
     def defjvp(self, jvp: Callable, symbolic_zeros: bool = False) -> Callable:
+        """Define the rule `jvp(*nondiff, primals, tangents) -> (primal_out, tangent_out)`.
+        With symbolic_zeros=True, tangents that are known to be zero reach the rule as
+        SymbolicZero objects instead of arrays of zeros."""
         self.jvp = jvp
         self.symbolic_zeros = symbolic_zeros
         return jvp
+
+    def _nondiff_values(self, args):
+        return _stop_nondiff_gradients(args, self.nondiff_argnums)
 
     def defjvps(self, *jvps: Callable | None) -> None:
         if self.nondiff_argnums:
@@ -216,6 +323,7 @@ class custom_jvp(_CustomFunction):
         n = len(args)
         store = _Store()
         rule = self.jvp
+        sym = self.symbolic_zeros
         name = func_name(fun)
 
         def flat_fun(*xs):
@@ -227,8 +335,10 @@ class custom_jvp(_CustomFunction):
             if rule is None:
                 raise AttributeError(f"No JVP defined for custom_jvp function {name} using "
                                      "defjvp; it cannot be differentiated.")
+            # zero tangents arrive as the internal Zero when the rule takes symbolic zeros
+            tangents = [_to_symbolic(t) if sym else _materialize(t) for t in tangents]
             p_args = tu.tree_unflatten(in_tree, list(primals))
-            t_args = tu.tree_unflatten(in_tree, list(tangents))
+            t_args = tu.tree_unflatten(in_tree, tangents)
             res = rule(*nondiff, tuple(p_args), tuple(t_args))
             return _check_jvp_output(res, rule, store, name)
 
@@ -276,14 +386,22 @@ def _check_jvp_output(res, rule, store, name):
         if isinstance(t, Zero):
             outs_t.append(t)
             continue
-        if isinstance(t, (np.ndarray, np.generic)) and t.dtype == dtypes.float0:
-            outs_t.append(Zero(pa.to_tangent_aval()))
-            continue
-        ta = core.get_aval(t)
+        ta = t.aval if type(t) is SymbolicZero else core.get_aval(t)
         if ta.shape != pa.shape:
             raise CustomRuleError(f"{who()}: tangent output {i} has shape {ta.shape} but the primal "
                                   f"output has shape {pa.shape}; they must be equal.")
-        if expected == dtypes.float0:
+        if ta.dtype != expected and (expected == dtypes.float0 or ta.dtype == dtypes.float0
+                                     or type(t) is SymbolicZero):
+            # an integer or boolean output has no tangent space: JAX insists on float0
+            # (a zero), and a float0 or symbolic zero must match the output's tangent type
+            raise CustomRuleError(
+                f"{who()} must produce primal and tangent outputs with corresponding shapes "
+                f"and dtypes: tangent output {i} is {ta.str_short()} but the primal output is "
+                f"{pa.str_short()}, whose tangent type is "
+                f"{core.ShapedArray(pa.shape, expected).str_short()}"
+                + (" (return np.zeros(shape, jax.dtypes.float0) for an integer or boolean "
+                   "output)." if expected == dtypes.float0 else "."))
+        if type(t) is SymbolicZero or expected == dtypes.float0:
             outs_t.append(Zero(pa.to_tangent_aval()))
             continue
         if ta.dtype != expected:
@@ -309,11 +427,27 @@ class custom_vjp(_CustomFunction):
         super().__init__(fun, nondiff_argnums)
         self.fwd: Callable | None = None
         self.bwd: Callable | None = None
+        self.symbolic_zeros = False
 
     def defvjp(self, fwd: Callable, bwd: Callable, symbolic_zeros: bool = False,
                optimize_remat: bool = False) -> None:
+        """Define the rule as `fwd(*args) -> (out, residuals)` and
+        `bwd(*nondiff, residuals, ct_out) -> cts_in`. With symbolic_zeros=True, fwd gets a
+        CustomVJPPrimal (.value, .perturbed) for each leaf of the differentiable
+        arguments, and bwd gets a SymbolicZero for each output cotangent known to be
+        zero. bwd may return None or a SymbolicZero for a zero cotangent either way.
+        optimize_remat is accepted and ignored: in JAX it changes how work is scheduled
+        under remat, never the results."""
+        if symbolic_zeros and optimize_remat:
+            raise NotImplementedError("remat optimization for custom_vjp does not support "
+                                      "symbolic zeros (as in JAX).")
         self.fwd = fwd
         self.bwd = bwd
+        self.symbolic_zeros = symbolic_zeros
+
+    def _nondiff_values(self, args):
+        _reject_traced_nondiff(self.fun, args, self.nondiff_argnums)
+        return args
 
     def __call__(self, *args, **kwargs):
         eager = self._nothing_to_transform(args, kwargs)
@@ -325,16 +459,20 @@ class custom_vjp(_CustomFunction):
         n = len(args)
         store = _Store()
         res_store = _Store()
-        fwd, bwd = self.fwd, self.bwd
+        fwd, bwd, sym = self.fwd, self.bwd, self.symbolic_zeros
 
         def flat_fun(*xs):
             d = tu.tree_unflatten(in_tree, list(xs))
             return _flatten_outputs(fun(*_merge(nums, nondiff, d, n)), store, name)
 
-        def flat_fwd(*xs):
+        def flat_fwd(*xs, perturbed: Sequence[bool]):
+            # perturbed[i]: whether leaf i has a nonzero tangent (the caller knows)
             if fwd is None:
                 raise AttributeError(f"No VJP defined for custom_vjp function {name} using "
                                      "defvjp; it cannot be differentiated.")
+            if sym:
+                xs = [CustomVJPPrimal(x, bool(p) and dtypes.is_inexact(core.get_aval(x).dtype))
+                      for x, p in core.zip_checked(xs, perturbed)]
             d = tu.tree_unflatten(in_tree, list(xs))
             res = fwd(*_merge(nums, nondiff, d, n))
             who = f"custom_vjp fwd rule {_rule_name(fwd)} for {name}"
@@ -344,6 +482,12 @@ class custom_vjp(_CustomFunction):
             out, r = res
             out_leaves = _flatten_outputs(out, store, who)
             r_leaves, res_store.tree = tu.tree_flatten(r)
+            for kind, leaves_ in (("primal output", out_leaves), ("residual", r_leaves)):
+                for i, x in enumerate(leaves_):
+                    if type(x) is CustomVJPPrimal:
+                        raise CustomRuleError(
+                            f"{who}: {kind} leaf {i} is a CustomVJPPrimal (symbolic_zeros=True "
+                            "hands fwd these records); return its .value instead.")
             for i, x in enumerate(r_leaves):
                 if not _is_valueish(x):
                     raise CustomRuleError(f"{who}: residual leaf {i} is a {type(x).__name__}, "
@@ -353,7 +497,9 @@ class custom_vjp(_CustomFunction):
 
         def flat_bwd(res_leaves, cts):
             r = tu.tree_unflatten(res_store.tree, list(res_leaves))
-            ct = tu.tree_unflatten(store.tree, [ad.instantiate_zeros(c) for c in cts])
+            # zero cotangents arrive as the internal Zero
+            cts = [_to_symbolic(c) if sym else ad.instantiate_zeros(c) for c in cts]
+            ct = tu.tree_unflatten(store.tree, cts)
             result = bwd(*nondiff, r, ct)
             return _check_bwd_output(result, bwd, name, diff, in_tree, leaves)
 
@@ -404,6 +550,14 @@ def _check_bwd_output(result, bwd, name, diff, in_tree, primal_leaves):
 def _check_ct_leaf(who, i, j, c, aval):
     expected = dtypes.tangent_dtype(aval.dtype)
     if isinstance(c, (np.ndarray, np.generic)) and c.dtype == dtypes.float0:
+        return Zero(aval.to_tangent_aval())
+    if type(c) is SymbolicZero:  # accepted whether or not the rule asked for symbolic zeros
+        if c.aval.shape != aval.shape or c.aval.dtype != expected:
+            raise CustomRuleError(
+                f"{who}: cotangent for argument {i} (leaf {j}) is a SymbolicZero of type "
+                f"{c.aval.str_short()} but the primal is {aval.str_short()}, whose cotangent "
+                f"type is {core.ShapedArray(aval.shape, expected).str_short()}; return None "
+                "instead of a SymbolicZero to leave the type to purejax.")
         return Zero(aval.to_tangent_aval())
     if not _is_valueish(c):
         raise CustomRuleError(f"{who}: cotangent for argument {i} (leaf {j}) is a "
@@ -457,7 +611,8 @@ def _jvp_process_custom_vjp_call(self: JVPTrace, fun, fwd, bwd, args, out_store)
             return parent.process_custom_vjp_call(fun, fwd, bwd, primals, out_store)
     tangents = [Zero.from_primal_value(p) if t is None else t for p, t in zip(primals, tangents)]
     with core.set_current_trace(parent):
-        out, res = fwd(*primals)
+        out, res = fwd(*primals, perturbed=[not _is_float0(t) and type(t) is not Zero
+                                            for t in tangents])
         out_avals = [core.get_aval(o).to_tangent_aval() for o in out]
         lin_in = [ad.instantiate_zeros(t) if dtypes.is_inexact(t.aval.dtype) or type(t) is not Zero
                   else t for t in tangents]
@@ -555,7 +710,7 @@ class _SubstTrace(Trace):
 
     def _wrap(self, f):
         mapping = self.mapping
-        return lambda *a: _run_substituted(mapping, f, *a)
+        return lambda *a, **kw: _run_substituted(mapping, f, *a, **kw)
 
     def process_primitive(self, prim, args, params):
         with core.set_current_trace(self.parent):
@@ -573,9 +728,9 @@ class _SubstTrace(Trace):
                                                        out_trees)
 
 
-def _run_substituted(mapping, f, *args):
+def _run_substituted(mapping, f, *args, **kwargs):
     with core.set_current_trace(_SubstTrace(core.current_trace(), mapping)):
-        return f(*args)
+        return f(*args, **kwargs)
 
 
 def _const_converted_jvp(jvp, consts):
@@ -598,8 +753,9 @@ def _const_converted_vjp(fwd, bwd, consts):
     ids, k = [id(c) for c in consts], len(consts)
     const_zeros = [Zero(core.get_aval(c).to_tangent_aval()) for c in consts]
 
-    def fwd_c(*xs):
-        out, res = _run_substituted(dict(zip(ids, xs[:k])), fwd, *xs[k:])
+    def fwd_c(*xs, perturbed):
+        out, res = _run_substituted(dict(zip(ids, xs[:k])), fwd, *xs[k:],
+                                    perturbed=perturbed[k:])
         return out, list(xs[:k]) + list(res)
 
     def bwd_c(res, cts):
@@ -667,6 +823,15 @@ def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, fwd_jaxpr_thunk, bwd,
 
 
 custom_jvp_call_p.jvp = _custom_jvp_call_jvp
+
+
+def _custom_jvp_call_transpose(cts, *args, call_jaxpr, **_):
+    # Only linear_transpose gets here (reverse mode goes through the rule): a linear
+    # function is its own derivative, so JAX transposes the primal function itself.
+    return ad.backward_pass(call_jaxpr.jaxpr, call_jaxpr.consts, cts, args)
+
+
+custom_jvp_call_p.transpose = _custom_jvp_call_transpose
 custom_vjp_call_p.jvp = _custom_vjp_call_jvp
 
 
@@ -721,8 +886,9 @@ def _batch_process_custom_jvp_call(self: batching.BatchTrace, fun, jvp, args, sy
         def flat(*xs):
             p, t = jvp(list(xs[:n]), list(xs[n:]))
             return list(p) + [ad.instantiate_zeros(x) for x in t]
-        t_dims = [None if _is_float0(t) else d for t, d in zip(tangents, dims)]
-        outs = _batched(self, flat, list(dims) + t_dims)(*primals, *map(_materialize, tangents))
+        # a zero tangent stays symbolic (and unbatched) for a symbolic_zeros rule
+        t_dims = [None if _is_float0(t) or type(t) is Zero else d for t, d in zip(tangents, dims)]
+        outs = _batched(self, flat, list(dims) + t_dims)(*primals, *tangents)
         m = len(outs) // 2
         return outs[:m], outs[m:]
 
@@ -747,9 +913,9 @@ def _batch_process_custom_vjp_call(self: batching.BatchTrace, fun, fwd, bwd, arg
     vals, dims = _unbatch(self, args)
     n_out = []
 
-    def b_fwd(*xs):
+    def b_fwd(*xs, perturbed):
         def flat(*ys):
-            out, res = fwd(*ys)
+            out, res = fwd(*ys, perturbed=perturbed)
             n_out[:] = [len(out)]
             return list(out) + list(res)
         outs = _batched(self, flat, dims)(*xs)
@@ -760,8 +926,9 @@ def _batch_process_custom_vjp_call(self: batching.BatchTrace, fun, fwd, bwd, arg
 
         def flat(*ys):
             return [_materialize(c) for c in bwd(list(ys[:nr]), list(ys[nr:]))]
-        cts_b = [ad.instantiate_zeros(c) for c in cts]
-        outs = _batched(self, flat, [0] * (nr + len(cts_b)))(*res, *cts_b)
+        # a zero cotangent stays symbolic and unbatched, for a symbolic_zeros bwd
+        ct_dims = [None if type(c) is Zero else 0 for c in cts]
+        outs = _batched(self, flat, [0] * nr + ct_dims)(*res, *cts)
         from purejax._src import lax
         # an input that was not batched gets the sum of its per-example cotangents
         return [o if _is_float0(o) else lax.reduce_sum(o, (0,)) if d is None

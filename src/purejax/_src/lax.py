@@ -7,3 +7,5 @@ from purejax._src.prims.reductions import *  # noqa: F401,F403
 from purejax._src.prims.shape import *  # noqa: F401,F403
 from purejax._src.prims.special import *  # noqa: F401,F403
 from purejax._src.control_flow import *  # noqa: F401,F403
+from purejax._src.prims.sort import *  # noqa: F401,F403
+from purejax._src.prims.barrier import *  # noqa: F401,F403

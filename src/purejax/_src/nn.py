@@ -78,7 +78,7 @@ def softplus(x):
 
 
 def sparse_plus(x):
-    x = _asarray(x)
+    x = _ensure("sparse_plus", x)
     return jnp_lax_numpy.where(
         ufuncs.less_equal(x, -1.0), 0.0,  # (+0, as JAX: x * 0 gave -0, and NaN at -inf)
         jnp_lax_numpy.where(ufuncs.greater_equal(x, 1.0), x,
@@ -279,3 +279,67 @@ def standardize(x, axis: Any = -1, mean: Any = None, variance: Any = None,
 
 
 normalize = standardize
+
+
+# ---------------------------------------------------------------------------
+# Further activations (JAX's formulas, so values and gradients at the edge
+# points -- 0, +-inf, NaN, the kinks -- are JAX's)
+
+def _ensure(name, x):
+    check_arraylike(name, x)
+    return util.canonicalize_operand(x)
+
+
+def identity(x):
+    """Returns x unchanged (as an Array; lists are rejected as in JAX)."""
+    return _ensure("identity", x)
+
+
+tanh = ufuncs.tanh
+
+
+def squareplus(x, b: Any = 4):
+    """(x + sqrt(x**2 + b)) / 2."""
+    check_arraylike("squareplus", x, b)
+    x, b = util.canonicalize_operand(x), util.canonicalize_operand(b)
+    return ufuncs.true_divide(ufuncs.add(x, ufuncs.sqrt(ufuncs.add(ufuncs.square(x), b))), 2)
+
+
+def mish(x):
+    """x * tanh(softplus(x))."""
+    x = _ensure("mish", x)
+    return ufuncs.multiply(x, ufuncs.tanh(softplus(x)))
+
+
+def sparse_sigmoid(x):
+    """0 for x <= -1, (x + 1) / 2 in between, 1 for x >= 1 (the derivative of
+    sparse_plus): 0.5 * clip(x + 1, 0, 2), as JAX."""
+    return ufuncs.multiply(0.5, jnp_lax_numpy.clip(ufuncs.add(x, 1.0), 0.0, 2.0))
+
+
+@custom_jvp
+def log1mexp(x):
+    """log(1 - exp(-x)), stable on both sides of log(2) (Maechler's split); its
+    derivative is 1 / expm1(x)."""
+    x = _ensure("log1mexp", x)
+    c = ufuncs.log(2.0)
+    return jnp_lax_numpy.where(ufuncs.less(x, c),
+                               ufuncs.log(ufuncs.negative(ufuncs.expm1(ufuncs.negative(x)))),
+                               ufuncs.log1p(ufuncs.negative(ufuncs.exp(ufuncs.negative(x)))))
+
+
+log1mexp.defjvps(lambda g, ans, x: ufuncs.true_divide(g, ufuncs.expm1(x)))
+
+
+def logmeanexp(x, axis: Any = None, where: Any = None, keepdims: bool = False):
+    """log(mean(exp(x))) = logsumexp(x) - log(n) along `axis` (n counts the entries
+    `where` selects)."""
+    x = _ensure("logmeanexp", x)
+    lse = logsumexp(x, axis=axis, where=where, keepdims=keepdims)
+    if where is None:
+        count = lax.convert_element_type(
+            np.asarray(reductions._axis_size(x, _axes(x, axis))), lse.dtype)
+    else:
+        where_b = util.broadcast_to_shape(_asarray(where), util.shape_of(x))
+        count = reductions.sum(where_b, axis, dtype=lse.dtype, keepdims=keepdims)
+    return ufuncs.subtract(lse, ufuncs.log(count))

@@ -1,9 +1,9 @@
 """NumPy's API on purejax arrays, as jax.numpy (re-exports only)."""
 import purejax._src.numpy.array_methods  # noqa: F401  (operators and methods on arrays)
 from purejax._src.array import Array as ndarray
-from purejax._src.numpy.scalar_types import (bool_, complex64, complex128, complex_, float16,
-                                             float32, float64, float_, int8, int16, int32, int64,
-                                             int_, uint8, uint16, uint32, uint64)
+from purejax._src.numpy.scalar_types import (bool_, complex64, complex128, float16, float32,
+                                             float64, int8, int16, int32, int64, uint8, uint16,
+                                             uint32, uint64)
 from purejax._src.numpy.einsum import einsum, einsum_path
 from purejax._src.numpy.indexing import take, take_along_axis
 from purejax._src.numpy.array_creation import (
@@ -19,7 +19,19 @@ from purejax._src.numpy.lax_numpy import (
     moveaxis, nonzero, permute_dims, ravel, ravel_multi_index, repeat, reshape, roll, rot90,
     select, split, squeeze, stack, swapaxes, tile, transpose, unravel_index, vsplit, vstack,
     where)
+from purejax._src.numpy.exponents import ldexp
+from purejax._src.numpy.float_functions import frexp, i0, modf, spacing
+from purejax._src.numpy.numeric_extra import (
+    array_equal, array_equiv, convolve, correlate, cross, diff, ediff1d, gcd, geomspace, interp,
+    lcm, logspace, polyval, trapezoid)
 from purejax._src.numpy.pad import pad
+from purejax._src.numpy.printing import get_printoptions, printoptions, set_printoptions
+from purejax._src.numpy.selection import choose, compress
+from purejax._src.numpy.vectorize import vectorize
+from purejax._src.numpy.sorting import (
+    argpartition, argsort, lexsort, median, nanmedian, nanpercentile, nanquantile, partition,
+    percentile, quantile, searchsorted, sort, sort_complex, unique, unique_all, unique_counts,
+    unique_inverse, unique_values)
 from purejax._src.numpy.reductions import (
     all, amax, amin, any, argmax, argmin, average, count_nonzero, cumprod, cumsum,
     cumulative_prod, cumulative_sum, max, mean, min, nancumprod, nancumsum, nanmax, nanmean,
@@ -45,3 +57,8 @@ from numpy import (complexfloating, floating, generic, inexact, integer, number,
 
 bool = bool_  # noqa: A001  (jnp.bool is the NumPy bool type, as in JAX)
 uint = uint64
+# NumPy 1's platform-default names are JAX's aliases of the 64-bit types (which
+# become 32-bit as dtypes unless x64 is enabled): jnp.float_ is jnp.float64
+float_ = float64
+int_ = int64
+complex_ = complex128

@@ -20,7 +20,7 @@ from typing import Any, Callable
 from purejax._src import core
 from purejax._src import tree_util as tu
 from purejax._src.core import Primitive
-from purejax._src.custom_derivatives import custom_jvp
+from purejax._src.custom_derivatives import SymbolicZero, custom_jvp
 from purejax._src.debug_info import func_name
 from purejax._src.interpreters import ad, batching
 from purejax._src.interpreters.ad import Zero
@@ -283,6 +283,9 @@ _custom_root = custom_jvp(_custom_root_fun, nondiff_argnums=(0, 1))
 
 def _custom_root_jvp(const_lengths, jaxprs, primals, tangents):
     # f(p, x*(p)) = 0  =>  df/dp dp + df/dx dx* = 0  =>  dx* = -(df/dx)^{-1} (df/dp dp)
+    # symbolic zeros reach rules as the public SymbolicZero; the JVP helpers below
+    # work with the internal Zero
+    tangents = [Zero(t.aval) if type(t) is SymbolicZero else t for t in tangents]
     params, _ = _split_root_args(primals, const_lengths)
     outs = _custom_root(const_lengths, jaxprs, *primals)
     n = len(jaxprs.f.out_avals)

@@ -91,6 +91,20 @@ class JVPTracer(Tracer):
             return p.to_concrete_value()
         return core.concrete_or_error(p)
 
+    def __repr__(self):
+        # As JAX 0.10 prints them. A JVP under linearization (grad or vjp inside jit,
+        # linearize) is JAX's LinearizeTracer, "GradTracer"; its tangent is being
+        # staged, so only its type is shown. Nested tracers print their own repr.
+        parent = self._trace.parent
+        if type(parent) is pe.JaxprTrace and not parent.stage_all:
+            return grad_tracer_repr(self.primal, core.get_aval(self.tangent))
+        return f"JVPTracer(primal={self.primal!s}, tangent={self.tangent!s})"
+
+
+def grad_tracer_repr(primal, tangent_aval: ShapedArray) -> str:
+    """How JAX 0.10 prints a value under reverse-mode differentiation."""
+    return f"GradTracer(primal={primal!s}, typeof(tangent)={tangent_aval.str_short()})"
+
 
 class JVPTrace(Trace):
     def __init__(self, parent: Trace, tag=None):
@@ -286,7 +300,20 @@ def backward_pass(jaxpr: core.Jaxpr, consts: Sequence, cts_out: Sequence,
                 "reverse-mode differentiation needs the tangent computation to be linear; "
                 "if this comes from a custom_jvp rule, make its tangent output linear in "
                 "the input tangents, or use custom_vjp")
-        cts_in = rule(cts if eqn.primitive.multiple_results else cts[0], *eqn_args, **eqn.params)
+        try:
+            cts_in = rule(cts if eqn.primitive.multiple_results else cts[0], *eqn_args,
+                          **eqn.params)
+        except TypeError as e:
+            # a rule that needs a known operand got a linear one (ours say so by name)
+            if "UndefinedPrimal" not in str(e):
+                raise
+            where = f" at {eqn.source}" if eqn.source else ""
+            linear_ops = [i for i, a in enumerate(eqn_args) if type(a) is UndefinedPrimal]
+            raise TypeError(
+                f"cannot transpose {eqn.primitive.name}{where}: operands {linear_ops} are all "
+                f"linear inputs, but {eqn.primitive.name} is linear in at most one of them. "
+                "The function being transposed is not linear in its inputs (for example, "
+                "it multiplies two of them).") from None
         for v, ct in core.zip_checked(eqn.invars, cts_in):
             write(v, ct)
     return [ct_env.get(v, Zero(v.aval)) if v in linear else Zero(v.aval.to_tangent_aval())

@@ -29,6 +29,10 @@ class BatchTracer(Tracer):
             self._aval = aval
         return aval
 
+    def __repr__(self):
+        # as JAX 0.10: VmapTracer(aval=float32[], batched=float32[3])
+        return f"VmapTracer(aval={self.aval}, batched={core.get_aval(self.val)})"
+
 
 class BatchTrace(Trace):
     """`tag` identifies one vmap: a trace re-created under another parent (to batch a
@@ -172,6 +176,10 @@ def vmap_flat(fun: Callable, axis_size: int, in_dims: Sequence[int | None], args
             results.append(v)
             continue
         ndim = core.get_aval(v).ndim + (1 if d is None else 0)
+        if not -ndim <= od < ndim:
+            raise ValueError(
+                f"vmap out_axes={od} is out of bounds for output {len(results)}, whose rank "
+                f"with the mapped axis is {ndim} (out_axes must be in [{-ndim}, {ndim})).")
         od = od + ndim if od < 0 else od
         results.append(moveaxis(v, d, od, axis_size))
     return results

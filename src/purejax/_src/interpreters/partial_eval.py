@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 
-from purejax._src import core
+from purejax._src import core, dtypes
 from purejax._src.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArray,
                                Trace, Tracer, Var)
 
@@ -49,14 +49,29 @@ def user_source() -> str | None:
 _ENGINE_CODE: dict = {}
 
 
-def _captured(x):
+def _captured(x, aval):
     """A constant as the staged program keeps it: a NumPy array the user may still
     write to is copied (and the copy frozen), so that, as in JAX, the program sees
-    its value when it was traced, not later mutations."""
-    if type(x) is np.ndarray and x.flags.writeable:
-        x = x.copy()
+    its value when it was traced, not later mutations; and it takes its abstract
+    value's dtype (a float64 array is float32 without x64), which code that passes
+    it through unchanged (a jitted function returning it) would otherwise not."""
+    if type(x) is np.ndarray and (x.flags.writeable or x.dtype != aval.dtype):
+        x = x.astype(aval.dtype)  # a copy
         x.setflags(write=False)
+    elif isinstance(x, np.generic) and x.dtype != aval.dtype:
+        x = aval.dtype.type(x)
     return x
+
+
+def _const_aval(x) -> ShapedArray:
+    """The abstract value of a constant: NumPy values get JAX's canonical dtypes
+    (float64 is float32 without x64), as when they are passed as arguments."""
+    aval = core.get_aval(x)
+    if isinstance(x, (np.ndarray, np.generic)):
+        dt = dtypes.canonicalize_dtype(aval.dtype)
+        if dt != aval.dtype:
+            aval = ShapedArray(aval.shape, dt, aval.weak_type)
+    return aval
 
 
 class JaxprTracer(Tracer):
@@ -69,6 +84,11 @@ class JaxprTracer(Tracer):
     @property
     def aval(self):
         return self._var.aval
+
+    def __repr__(self):
+        # as JAX 0.10 prints a staged value (jit, make_jaxpr, eval_shape, the tangents
+        # of linearize): JitTracer(~float32[])
+        return f"JitTracer({self.aval})"
 
 
 class JaxprTrace(Trace):
@@ -108,17 +128,17 @@ class JaxprTrace(Trace):
 
     def const_atom(self, x):
         if not isinstance(x, Tracer):
-            aval = core.get_aval(x)
+            aval = _const_aval(x)
             if aval.shape == ():
-                return Literal(_captured(x), aval)
+                return Literal(_captured(x, aval), aval)
         key = id(x)
         hit = self._const_ids.get(key)
         if hit is None:
-            v = Var(core.get_aval(x))
+            v = Var(core.get_aval(x) if isinstance(x, Tracer) else aval)
             # x itself stays referenced: its id must not be reused during the trace
             self._const_ids[key] = (v, x)
             self.constvars.append(v)
-            self.consts.append(_captured(x))
+            self.consts.append(_captured(x, v.aval))
             return v
         return hit[0]
 

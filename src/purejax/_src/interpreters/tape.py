@@ -75,6 +75,10 @@ class TapeTracer(Tracer):
             return p.to_concrete_value()
         return core.concrete_or_error(p)
 
+    def __repr__(self):
+        # eager grad/vjp: what JAX 0.10 prints for its LinearizeTracer
+        return ad.grad_tracer_repr(self.primal, self.aval.to_tangent_aval())
+
 
 def _template_output(trace, o, node, aval, sig) -> TapeTracer:
     """A TapeTracer for output 0 of a template node: the buffer `o`, its aval and its
@@ -338,7 +342,8 @@ class TapeTrace(Trace):
         with core.set_current_trace(self.parent):
             if not any_diff:
                 return self.parent.process_custom_vjp_call(fun, fwd, bwd, primals, out_trees)
-            outs, res = fwd(*primals)
+            # an operand is perturbed when it came from this tape (symbolic_zeros fwd rules)
+            outs, res = fwd(*primals, perturbed=[p is not None for p in parents])
         out_avals = [core.get_aval(o).to_tangent_aval() for o in outs]
 
         def pullback(cts):

@@ -247,15 +247,35 @@ def arange(start: Any, stop: Any = None, step: Any = None, dtype: Any = None):
     if stop_v is None and step_v is None:
         n = int(np.ceil(start_v)) if not isinstance(start_v, int) else start_v
         return lax.iota(dtype, _max(n, 0))
-    if step_v is None and start_v == 0:
+    if stop_v is None:
+        start_v, stop_v = 0, start_v
+    if step_v is not None:
+        # JAX 0.10 computes start + step * iota in a working dtype (float32 for floats
+        # narrower than 32 bits), not NumPy's accumulated arange: the values differ in
+        # the last bit, and an integer dtype truncates start and step first.
+        wd = dtype
+        if dtypes.is_float(dtype) and np.dtype(dtype).itemsize < 4:
+            wd = np.dtype(np.float32)
+        size = _max(0, int(np.ceil((stop_v - start_v) / step_v)))
+        out = lax.add(lax.convert_element_type(start_v, wd),
+                      lax.mul(lax.convert_element_type(step_v, wd), lax.iota(wd, size)))
+        return lax.convert_element_type(out, dtype)
+    if start_v == 0:
         n = int(np.ceil(stop_v)) if not isinstance(stop_v, int) else stop_v
         return lax.iota(dtype, _max(n, 0))
-    return Array(np.arange(start_v, stop_v, step_v, dtype=dtype))
+    size = _max(0, int(np.ceil(stop_v - start_v)))
+    return lax.add(lax.convert_element_type(start_v, dtype), lax.iota(dtype, size))
 
 
 def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
              retstep: bool = False, dtype: Any = None, axis: int = 0):
-    """`num` evenly spaced values from start to stop (both may be traced arrays)."""
+    """`num` evenly spaced values from start to stop (both may be traced arrays).
+
+    JAX computes ``start * (1 - i * r) + i * (stop * r)`` with ``r = 1 / div`` (XLA
+    turns the division by a constant into that product and reassociates ``stop * (i *
+    r)``), and XLA:CPU contracts the final multiply-add into an FMA. With concrete
+    bounds the values are computed the same way here (see _xla_linspace_body), bit
+    for bit; traced bounds use the same formula without the FMA."""
     num = util.concrete_int(num, "'num' argument of jnp.linspace")
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
@@ -265,8 +285,10 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
         dtype = util.to_inexact_dtype(dtypes.result_type(start, stop))
     dtype = dtypes.canonicalize_dtype(dtype)
     comp = dtypes.canonicalize_dtype(util.to_inexact_dtype(dtype))
-    start = asarray(start, dtype=comp)
-    stop = asarray(stop, dtype=comp)
+    # As JAX: the bounds become arrays first (a Python float is float32 without x64),
+    # then the computation dtype, so float16 bounds are rounded twice.
+    start = lax.convert_element_type(canonicalize_operand(start), comp)
+    stop = lax.convert_element_type(canonicalize_operand(stop), comp)
     bounds_shape = list(util.broadcast_shapes(shape_of(start), shape_of(stop)))
     bstart = broadcast_to(start, bounds_shape)
     bstop = broadcast_to(stop, bounds_shape)
@@ -274,18 +296,27 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     bounds_shape.insert(axis, 1)
     div = (num - 1) if endpoint else num
     if num > 1:
-        delta = lax.div(lax.sub(stop, start), Array(np.asarray(div, comp)))
+        recip = Array(np.asarray(comp.type(1) / comp.type(div), comp))
+        delta = lax.mul(lax.sub(stop, start), recip)
         iota_shape = [1] * len(bounds_shape)
         iota_shape[axis] = div
-        real_dt = np.dtype(comp).type(0).real.dtype
-        step = lax.div(lax.reshape(lax.iota(real_dt, div), tuple(iota_shape)),
-                       Array(np.asarray(div, real_dt)))
-        step = lax.convert_element_type(step, comp)
         lo = lax.reshape(bstart, tuple(bounds_shape))
         hi = lax.reshape(bstop, tuple(bounds_shape))
-        from purejax._src.numpy import ufuncs
-        out = ufuncs.add(ufuncs.multiply(lo, ufuncs.subtract(1, step)),
-                         ufuncs.multiply(hi, step))
+        if (comp in _FMA_LINSPACE_DTYPES and not isinstance(start, Tracer)
+                and not isinstance(stop, Tracer)):
+            out = Array(_xla_linspace_body(np.asarray(lo), np.asarray(hi), div,
+                                           tuple(iota_shape), not bounds_shape[:axis] +
+                                           bounds_shape[axis + 1:]))
+        else:
+            real_dt = np.dtype(comp.type(0).real.dtype)
+            iota = lax.reshape(lax.iota(real_dt, div), tuple(iota_shape))
+            step = lax.convert_element_type(
+                lax.mul(iota, Array(np.asarray(real_dt.type(1) / real_dt.type(div), real_dt))),
+                comp)
+            iota = lax.convert_element_type(iota, comp)
+            from purejax._src.numpy import ufuncs
+            out = ufuncs.add(ufuncs.multiply(lo, ufuncs.subtract(1, step)),
+                             ufuncs.multiply(iota, ufuncs.multiply(hi, recip)))
         if endpoint:
             out = concatenate([out, expand_dims_lax(bstop, (axis,))], axis=axis)
     elif num == 1:
@@ -298,6 +329,78 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
         out = lax.floor(out)
     out = lax.convert_element_type(out, dtype)
     return (out, delta) if retstep else out
+
+
+# XLA:CPU (on an x86 host with FMA, where JAX's reference values come from) fuses
+# linspace into one loop. The constant 1 - i*r is folded at compile time (two
+# roundings) where LLVM unrolls the loop fully, and computed by an FMA in the
+# vectorised body of a long loop; the final add is an FMA on stop*r*i. Float16 is
+# computed op by op in float16 (LLVM promotes each op), with no FMA.
+_FMA_LINSPACE_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+# Counts from which XLA emits a vectorised loop instead of straight-line code, and
+# the elements per vector iteration (the rest is a scalar tail with folded constants).
+_LOOP_FROM = {np.dtype(np.float32): 224, np.dtype(np.float64): 176}
+_LOOP_LANES = {np.dtype(np.float32): 8, np.dtype(np.float64): 16}
+# Up to this count the second element is scalar code, where LLVM folds i*(stop*r)
+# with i == 1 to stop*r, so the FMA goes on start*(1 - r) instead.
+_SCALAR_SECOND_UPTO = 33
+
+
+def _xla_linspace_body(lo: np.ndarray, hi: np.ndarray, div: int, iota_shape: tuple,
+                       scalar_bounds: bool) -> np.ndarray:
+    """JAX's linspace values before the endpoint, as XLA:CPU computes them."""
+    dt = lo.dtype
+    one = dt.type(1)
+    r = one / dt.type(div)
+    i = np.arange(div).astype(dt)
+    with np.errstate(all="ignore"):
+        c = one - i * r
+        hi_r = hi * r
+        if dt == np.float16:
+            return lo * c.reshape(iota_shape) + hi_r * i.reshape(iota_shape)
+        if scalar_bounds and div >= _LOOP_FROM[dt]:
+            body = div - div % _LOOP_LANES[dt]
+            c[:body] = _fma(-i[:body], r, one)
+        c, i = c.reshape(iota_shape), i.reshape(iota_shape)
+        out = _fma(hi_r, i, lo * c)
+        if scalar_bounds and 3 <= div <= _SCALAR_SECOND_UPTO:
+            out[1] = _fma(lo.reshape(()), c.reshape(-1)[1], hi_r.reshape(()))
+    return out
+
+
+def _fma(a, b, c) -> np.ndarray:
+    """a * b + c rounded once, elementwise, for float32 or float64 (NumPy has no fma).
+
+    Boldo and Melquiond's emulation ("Emulation of FMA and correctly rounded sums",
+    2008): an exact product (Veltkamp/Dekker), an exact sum, and an addition rounded
+    to odd so that the final rounding is correct. Non-finite results fall back to
+    a * b + c, which is what an FMA gives there too."""
+    a, b, c = np.broadcast_arrays(np.asarray(a), np.asarray(b), np.asarray(c))
+    dt = a.dtype
+    with np.errstate(all="ignore"):
+        split = dt.type(4097.0 if dt == np.float32 else 134217729.0)
+        p = a * b
+        t = split * a
+        a_hi = t - (t - a)
+        a_lo = a - a_hi
+        t = split * b
+        b_hi = t - (t - b)
+        b_lo = b - b_hi
+        p_err = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+        s, s_err = _two_sum(c, p)
+        v, v_err = _two_sum(s_err, p_err)
+        uint = np.uint32 if dt == np.float32 else np.uint64
+        inexact_even = (v_err != 0) & ((v.view(uint) & 1) == 0)
+        v = np.where(inexact_even, np.nextafter(v, np.where(v_err > 0, np.inf, -np.inf)
+                                                .astype(dt)), v)
+        out = s + v
+        return np.where(np.isfinite(out), out, a * b + c)
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
 
 
 def _eye_mask(n: int, m: int, k):
@@ -332,7 +435,9 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None):
     n = util.concrete_int(N, "argument 'N' of jnp.tri()")
     m = n if M is None else util.concrete_int(M, "argument 'M' of jnp.tri()")
     k = util.concrete_int(k, "argument 'k' of jnp.tri()")
-    return lax.convert_element_type(_tri_mask(n, m, k), _jnp_dtype(dtype, "tri"))
+    # JAX's default is float32 even under x64 (unlike eye and identity).
+    dtype = np.dtype(np.float32) if dtype is None else _jnp_dtype(dtype, "tri")
+    return lax.convert_element_type(_tri_mask(n, m, k), dtype)
 
 
 def _tri_select(name: str, m: Any, k: int, lower: bool):

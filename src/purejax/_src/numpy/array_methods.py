@@ -22,7 +22,8 @@ from purejax._src import lax
 from purejax._src.array import Array
 from purejax._src.core import Tracer
 from purejax._src.numpy import (array_creation, einsum, indexing, lax_numpy, reductions,
-                                tensor_contractions, ufuncs, util)
+                                selection, tensor_contractions, ufuncs, util)
+from purejax._src.numpy import sorting
 
 _ACCEPTED_BINOP_TYPES = (int, float, complex, np.generic, np.ndarray, Array, Tracer)
 _REJECTED_BINOP_TYPES = (list, tuple, set, dict)
@@ -66,8 +67,10 @@ def _getitem(self, item):
 
 
 def _round(self, ndigits=None):
-    # As JAX: round(x) is an Array (half to even), not a Python int.
-    return ufuncs.round(self, 0 if ndigits is None else ndigits)
+    # As JAX: round(x) is an Array (half to even), not a Python int; with no
+    # ndigits it is cast to the default int, as the builtin round gives an int.
+    out = ufuncs.round(self, ndigits or 0)
+    return out.astype(int) if ndigits is None else out
 
 
 _BINARY_OPS = {
@@ -198,8 +201,27 @@ def _view(self, dtype=None, type=None):
         return self
     fn = getattr(lax, "bitcast_convert_type", None)
     if fn is None:
-        raise NotImplementedError("Array.view(dtype) needs lax.bitcast_convert_type")
+        raise NotImplementedError(
+            f"Array.view({dtypes.canonicalize_dtype(dtype)}) reinterprets the bits of an "
+            f"array of dtype {self.dtype}, which needs the bitcast_convert_type primitive that "
+            "purejax does not have yet. To convert the values instead, use "
+            "x.astype(dtype); to reinterpret the bits of a concrete array, use "
+            "jnp.asarray(np.asarray(x).view(dtype)).")
     return fn(self, dtypes.canonicalize_dtype(dtype))
+
+
+def _choose(self, choices, out=None, mode="raise"):
+    return selection.choose(self, choices, out=out, mode=mode)
+
+
+def _compress(self, condition, axis=None, *, out=None, size=None, fill_value=0):
+    return selection.compress(condition, self, axis=axis, out=out, size=size,
+                              fill_value=fill_value)
+
+
+def _tobytes(self, order="C"):
+    # the bytes of the NumPy value (a tracer without a known value raises, as in JAX)
+    return np.asarray(self).tobytes(order)
 
 
 def _array_namespace(self, *, api_version=None):
@@ -216,8 +238,12 @@ _METHODS = {
     "any": reductions.any,
     "argmax": reductions.argmax,
     "argmin": reductions.argmin,
+    "argpartition": sorting.argpartition,
+    "argsort": sorting.argsort,
     "astype": _astype,
+    "choose": _choose,
     "clip": _clip,
+    "compress": _compress,
     "conj": ufuncs.conjugate,
     "conjugate": ufuncs.conjugate,
     "copy": _copy,
@@ -236,11 +262,14 @@ _METHODS = {
     "repeat": _repeat,
     "reshape": _reshape,
     "round": _round_method,
+    "searchsorted": sorting.searchsorted,
     "squeeze": _squeeze,
+    "sort": sorting.sort,
     "std": reductions.std,
     "sum": reductions.sum,
     "swapaxes": _swapaxes,
     "take": _take,
+    "tobytes": _tobytes,
     "trace": _trace,
     "transpose": _transpose,
     "var": reductions.var,

@@ -474,7 +474,12 @@ def astype(x: Any, dtype: Any, /, *, copy: bool = False, device: Any = None):
     check_arraylike("astype", x)
     check_user_dtype_supported(dtype, "astype")
     x = canonicalize_operand(x)
-    return lax.convert_element_type(x, dtypes.canonicalize_dtype(dtype), False)
+    dtype = dtypes.canonicalize_dtype(dtype)
+    if dtype == np.bool_ and dtypes.is_complex(x.dtype):
+        # As JAX: convert_element_type(complex, bool) looks only at the real part,
+        # but astype means "nonzero", so 1j is True.
+        x = lax.ne(x, lax.full((), 0, x.dtype))
+    return lax.convert_element_type(x, dtype, False)
 
 
 def nonzero(a: Any, *, size: int | None = None, fill_value: Any = None) -> tuple:

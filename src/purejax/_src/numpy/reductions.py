@@ -472,11 +472,20 @@ def _cumulative(name: str, lax_name: str, a, axis, dtype, out=None, fill_nan=Fal
     if fill_nan:
         from purejax._src.numpy import ufuncs
         a = util.where(ufuncs.isnan(a), util.lax_const(a, fill_value), a)
-    if dtype is None and a.dtype == np.bool_:
-        dtype = dtypes.default_int_dtype()
-    if dtype is not None:
-        a = lax.convert_element_type(a, dtypes.canonicalize_dtype(dtype))
-    return _lax(lax_name)(a, axis=axis)
+    if dtype is None:
+        result_dtype = dtypes.default_int_dtype() if a.dtype == np.bool_ else a.dtype
+        comp_dtype = result_dtype
+    elif dtypes.canonicalize_dtype(dtype) == np.bool_:
+        # As JAX: accumulate nonzero-ness in the default int, so [-1, 1] cannot cancel.
+        result_dtype = np.dtype(np.bool_)
+        if a.dtype != np.bool_:
+            a = lax.ne(a, util.lax_const(a, 0))
+        comp_dtype = dtypes.default_int_dtype()
+    else:
+        result_dtype = comp_dtype = dtypes.canonicalize_dtype(dtype)
+    # As JAX, the operand is converted to a strong type: cumsum of a weak input is strong.
+    a = lax.convert_element_type(a, comp_dtype)
+    return lax.convert_element_type(_lax(lax_name)(a, axis=axis), result_dtype)
 
 
 def cumsum(a, axis=None, dtype=None, out=None):

@@ -49,7 +49,7 @@ def _make(name: str, np_type) -> type:
                                   "__doc__": f"The {np.dtype(np_type).name} scalar type."})
 
 
-bool_ = _make("bool_", np.bool_)
+bool_ = _make("bool", np.bool_)  # JAX prints <class 'jax.numpy.bool'>
 int8 = _make("int8", np.int8)
 int16 = _make("int16", np.int16)
 int32 = _make("int32", np.int32)
@@ -63,7 +63,3 @@ float32 = _make("float32", np.float32)
 float64 = _make("float64", np.float64)
 complex64 = _make("complex64", np.complex64)
 complex128 = _make("complex128", np.complex128)
-# The platform-default aliases follow JAX: they honour jax_enable_x64 when used as dtypes.
-int_ = _make("int_", np.int64)
-float_ = _make("float_", np.float64)
-complex_ = _make("complex_", np.complex128)

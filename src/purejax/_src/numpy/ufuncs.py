@@ -55,6 +55,11 @@ def _is_bool(x) -> bool:
     return _dtype(x).kind == "b"
 
 
+def _constant_like(x, value):
+    """JAX's jnp `_constant_like`: a strong constant of x's dtype, even if x is weak."""
+    return Array(np.asarray(value, dtype=_dtype(x)))
+
+
 def _is_complex(x) -> bool:
     return dtypes.is_complex(_dtype(x))
 
@@ -118,13 +123,23 @@ def cbrt(x, /):
 
 
 def _log_base(name: str, x, base: float):
+    """log(x) times the strongly typed constant 1 / log(base), as JAX's results are:
+    log10 multiplies by the float64 constant 1 / log(10) rounded to x's precision;
+    log2 divides by log(2), a constant, which XLA rewrites into a multiplication by
+    its reciprocal (rounded in x's precision). Both agree with JAX's bits where the
+    logarithm does."""
     (x,) = promote_args_inexact(name, x)
+    dt = np.finfo(_dtype(x)).dtype  # the real part's dtype
+    if base == 10:
+        scale = np.asarray(0.4342944819032518, dt)  # 1 / log(10)
+    else:
+        ln_base = np.asarray(np.log(np.float64(base)), dt)  # folded, correctly rounded
+        scale = np.asarray(dt.type(1) / ln_base, dt)
+    scale = Array(scale, False)
     if _is_complex(x):
         r = lax.log(x)
-        re, im = lax.real(r), lax.imag(r)
-        ln = lax.log(lax_const(re, base))
-        return lax.complex(lax.div(re, ln), lax.div(im, ln))
-    return lax.div(lax.log(x), lax.log(lax_const(x, base)))
+        return lax.complex(lax.mul(lax.real(r), scale), lax.mul(lax.imag(r), scale))
+    return lax.mul(lax.log(x), scale)
 
 
 def log2(x, /):
@@ -270,7 +285,12 @@ around = round
 
 
 def rint(x, /):
-    (x,) = promote_args_inexact("rint", x)
+    check_arraylike("rint", x)
+    x = util.canonicalize_operand(x)
+    if _is_int(x) or _is_bool(x):
+        # As JAX: integers become the default float (float64 under x64, even for
+        # int32 and smaller), strongly typed.
+        return lax.convert_element_type(x, dtypes.default_float_dtype())
     if _is_complex(x):
         return lax.complex(rint(lax.real(x)), rint(lax.imag(x)))
     return lax.round(x, _round_method_even())
@@ -347,7 +367,7 @@ def isinf(x, /):
     x = util.canonicalize_operand(x)
     dt = _dtype(x)
     if dtypes.is_float(dt):
-        return lax.eq(_lax("abs")(x), lax_const(x, np.inf))
+        return lax.eq(_lax("abs")(x), _constant_like(x, np.inf))
     if dtypes.is_complex(dt):
         return logical_or(isinf(lax.real(x)), isinf(lax.imag(x)))
     return lax.full_like(x, False, dtype=np.bool_)
@@ -360,7 +380,7 @@ def _isposneginf(x, infinity):
     if dtypes.is_complex(dt):
         raise ValueError("isposinf/isneginf are not well defined for complex-valued inputs")
     if dtypes.is_float(dt):
-        return lax.eq(x, lax_const(x, infinity))
+        return lax.eq(x, _constant_like(x, infinity))
     return lax.full_like(x, False, dtype=np.bool_)
 
 
@@ -382,7 +402,7 @@ def signbit(x, /):
     (x,) = promote_args("signbit", x)
     dt = _dtype(x)
     if dtypes.is_integer(dt):
-        return lax.lt(x, lax_const(x, 0))
+        return lax.lt(x, _constant_like(x, 0))
     if dt == np.bool_:
         return lax.full_like(x, False, dtype=np.bool_)
     if not dtypes.is_float(dt):
@@ -391,7 +411,7 @@ def signbit(x, /):
     if bitcast is not None:
         int_dt = {2: np.int16, 4: np.int32, 8: np.int64}[dt.itemsize]
         bits = bitcast(x, np.dtype(int_dt))
-        return lax.lt(bits, lax_const(bits, 0))
+        return lax.lt(bits, _constant_like(bits, 0))
     # Without a bitcast primitive: negative numbers, and -0.0 (whose reciprocal is
     # -inf). The sign bit of a NaN cannot be seen this way (reported False).
     zero = lax_const(x, 0)
@@ -437,10 +457,10 @@ def nan_to_num(x, copy: bool = True, nan: Any = 0.0, posinf: Any = None, neginf:
     info = dtypes.finfo(dt)
     posinf = info.max if posinf is None else posinf
     neginf = info.min if neginf is None else neginf
-    aval = core.get_aval(x)
-    out = _where(isnan(x), util.convert(nan, dt, aval.weak_type), x)
-    out = _where(isposinf(out), util.convert(posinf, dt, aval.weak_type), out)
-    out = _where(isneginf(out), util.convert(neginf, dt, aval.weak_type), out)
+    # JAX's replacement values are strongly typed, and so is the result
+    out = _where(isnan(x), util.convert(nan, dt, False), x)
+    out = _where(isposinf(out), util.convert(posinf, dt, False), out)
+    out = _where(isneginf(out), util.convert(neginf, dt, False), out)
     return out
 
 
@@ -504,7 +524,7 @@ def _float_divmod(x1, x2):
     ind = _lax("bitwise_and", "and_")(lax.ne(mod, lax_const(mod, 0)),
                                       lax.ne(_lax("sign")(x2), _lax("sign")(mod)))
     mod = lax.select_n(ind, mod, lax.add(mod, x2))
-    div = lax.select_n(ind, div, lax.sub(div, lax_const(div, 1)))
+    div = lax.select_n(ind, div, lax.sub(div, util.python_scalar_like(div, 1)))
     return lax.round(div), mod
 
 
@@ -518,7 +538,8 @@ def floor_divide(x1, x2, /):
         quotient = lax.div(x1, x2)
         select = logical_and(lax.ne(_lax("sign")(x1), _lax("sign")(x2)),
                              lax.ne(_lax("rem")(x1, x2), lax_const(x1, 0)))
-        return _where(select, lax.sub(quotient, lax_const(quotient, 1)), quotient)
+        return _where(select, lax.sub(quotient, util.python_scalar_like(quotient, 1)),
+                      quotient)
     if dtypes.is_complex(dt):
         raise TypeError("floor_divide does not support complex-valued inputs")
     return _float_divmod(x1, x2)[0]
@@ -557,11 +578,10 @@ def divmod(x1, x2, /):
 
 def _integer_power_loop(x1, x2):
     """x1 ** x2 for integer arrays by binary exponentiation (x2 >= 0)."""
-    one = lax_const(x2, 1)
-    zero = lax_const(x2, 0)
+    one = _constant_like(x2, 1)
+    zero = _constant_like(x2, 0)
     and_ = _lax("bitwise_and", "and_")
-    acc = _where(and_(lax.eq(x1, lax_const(x1, 0)), lax.ne(x2, zero)),
-                 lax.full_like(x1, 0), lax.full_like(x1, 1))
+    acc = _where(and_(lax.eq(x1, lax_const(x1, 0)), lax.ne(x2, zero)), zero, one)
     for _ in range(6):  # any exponent of 64 or more overflows unless |x1| <= 1
         acc = _where(lax.ne(and_(x2, one), zero), lax.mul(acc, x1), acc)
         x1 = lax.mul(x1, x1)
@@ -582,6 +602,12 @@ def power(x1, x2, /):
         else:
             (x1,) = promote_dtypes_numeric(x1)
             return lax.integer_pow(x1, exponent)
+    if dtypes.is_inexact(_dtype(x1)) and dtypes.is_integer(_dtype(x2)):
+        # an integer exponent array stays integer, as in JAX: pow's derivative in the
+        # base is then 0 where the exponent is 0 (not 0 * x ** -1, nan at x = 0)
+        (x1,) = promote_dtypes_numeric(x1)
+        x1, x2 = util.promote_shapes("power", x1, x2)
+        return lax.pow(x1, x2)
     x1, x2 = promote_args_numeric("power", x1, x2)
     dt = _dtype(x1)
     if dtypes.is_integer(dt):
@@ -607,12 +633,12 @@ def minimum(x1, x2, /):
 
 def fmax(x1, x2):
     x1, x2 = promote_args("fmax", x1, x2)
-    return _where(logical_or(lax.gt(x1, x2), isnan(x2)), x1, x2)
+    return _where(logical_or(_ordered(lax.gt, x1, x2), isnan(x2)), x1, x2)
 
 
 def fmin(x1, x2):
     x1, x2 = promote_args("fmin", x1, x2)
-    return _where(logical_or(lax.lt(x1, x2), isnan(x2)), x1, x2)
+    return _where(logical_or(_ordered(lax.lt, x1, x2), isnan(x2)), x1, x2)
 
 
 def arctan2(x1, x2, /):
@@ -629,8 +655,9 @@ def hypot(x1, x2, /):
     x1, x2 = maximum(x1, x2), minimum(x1, x2)
     safe = _where(lax.eq(x1, lax_const(x1, 0)), lax.full_like(x1, 1), x1)
     x = _where(lax.eq(x1, lax_const(x1, 0)), x1,
-               lax.mul(x1, lax.sqrt(lax.add(lax_const(x1, 1), square(lax.div(x2, safe))))))
-    return _where(idx_inf, lax.full_like(x, np.inf), x)
+               lax.mul(x1, lax.sqrt(lax.add(util.python_scalar_like(x1, 1),
+                                            square(lax.div(x2, safe))))))
+    return _where(idx_inf, lax_const(x, np.inf), x)
 
 
 def copysign(x1, x2, /):
@@ -646,8 +673,7 @@ def heaviside(x1, x2, /):
     zero = lax_const(x1, 0)
     # NaN where x1 is NaN (NumPy's and JAX's value; its gradient goes to x1, as JAX's)
     at_zero = _where(lax.ne(x1, x1), x1, x2)
-    return _where(lax.lt(x1, zero), lax.full_like(x1, 0),
-                  _where(lax.gt(x1, zero), lax.full_like(x1, 1), at_zero))
+    return _where(lax.lt(x1, zero), zero, _where(lax.gt(x1, zero), lax_const(x1, 1), at_zero))
 
 
 def nextafter(x1, x2, /):
@@ -678,6 +704,10 @@ def logaddexp2(x1, x2, /):
     x1, x2 = promote_args_inexact("logaddexp2", x1, x2)
     if _is_complex(x1):
         return _logaddexp_complex(x1, x2, np.log(2))
+    if core.get_aval(x1).weak_type and (np.shape(x1) or np.shape(x2)):
+        # JAX's lax.logaddexp2 mixes in 1/log(2) as lax._const, strong next to an
+        # array, so weak array operands give a strong result
+        x1, x2 = util.convert(x1, _dtype(x1)), util.convert(x2, _dtype(x2))
     return _elementwise.logaddexp2(x1, x2)
 
 
@@ -692,20 +722,30 @@ def not_equal(x1, x2, /):
     return lax.ne(*promote_args("not_equal", x1, x2))
 
 
+def _ordered(lax_op, x1, x2):
+    """lax_op(x1, x2), complex numbers ordered lexicographically (real part, then
+    imaginary part) as jax.numpy orders them; lax itself rejects complex operands."""
+    if _is_complex(x1):
+        re1, re2 = lax.real(x1), lax.real(x2)
+        return lax.select(lax.eq(re1, re2), lax_op(lax.imag(x1), lax.imag(x2)),
+                          lax_op(re1, re2))
+    return lax_op(x1, x2)
+
+
 def less(x1, x2, /):
-    return lax.lt(*promote_args("less", x1, x2))
+    return _ordered(lax.lt, *promote_args("less", x1, x2))
 
 
 def less_equal(x1, x2, /):
-    return lax.le(*promote_args("less_equal", x1, x2))
+    return _ordered(lax.le, *promote_args("less_equal", x1, x2))
 
 
 def greater(x1, x2, /):
-    return lax.gt(*promote_args("greater", x1, x2))
+    return _ordered(lax.gt, *promote_args("greater", x1, x2))
 
 
 def greater_equal(x1, x2, /):
-    return lax.ge(*promote_args("greater_equal", x1, x2))
+    return _ordered(lax.ge, *promote_args("greater_equal", x1, x2))
 
 
 def logical_and(x1, x2, /):

@@ -169,7 +169,9 @@ def to_inexact_dtype(dt: np.dtype) -> np.dtype:
 
 
 def to_numeric_dtype(dt: np.dtype) -> np.dtype:
-    return dtypes.default_int_dtype() if dt == np.bool_ else dt
+    # JAX hard-codes int32 here (not the default int), so bool // bool is int32
+    # even under x64.
+    return np.dtype(np.int32) if dt == np.bool_ else dt
 
 
 def to_complex_dtype(dt: np.dtype) -> np.dtype:
@@ -324,6 +326,8 @@ def common_aval(args):
         elif (aval.dtype != first.dtype or aval.weak_type != first.weak_type
               or (aval.shape != first.shape and aval.shape and first.shape)):
             return None
+    if first is not None and first.weak_type and first.dtype.kind == "b" and len(args) > 1:
+        return None  # weak bools (from comparisons) promote to a strong bool, as in JAX
     return first
 
 
@@ -393,7 +397,16 @@ def broadcast_arrays(*args: Any) -> list:
 # Small lax-level building blocks shared by the jnp modules
 
 def lax_const(x: Any, value: Any):
-    """A rank-0 constant with x's dtype (weakly typed as x is): lax's `_const`."""
+    """A rank-0 constant with x's dtype: lax's `_const`. As in JAX it is weak only when
+    x is a weak scalar; for a weak array it is strong, so e.g. jnp.hypot(int_array,
+    2.) ends strongly typed although its promoted operands are weak."""
+    aval = core.get_aval(x)
+    return Array(np.asarray(value, dtype=aval.dtype), aval.weak_type and not aval.shape)
+
+
+def python_scalar_like(x: Any, value: Any):
+    """`value` as a Python scalar next to x in a jnp expression (JAX's `x - 1`): x's
+    dtype, weak exactly when x is."""
     aval = core.get_aval(x)
     return Array(np.asarray(value, dtype=aval.dtype), aval.weak_type)
 

@@ -105,8 +105,27 @@ def population_count(x):
     return population_count_p.bind(x)
 
 
+# --- clz: leading zero bits of the two's-complement representation --------------
+def _clz_impl(x):
+    # smear the highest set bit rightwards, then count the bits that stay clear
+    u = np.array(x).view(_unsigned(x.dtype))
+    shift = 1
+    while shift < _bits(x.dtype):
+        u |= u >> u.dtype.type(shift)
+        shift *= 2
+    return (_bits(x.dtype) - np.bitwise_count(u)).astype(x.dtype)
+
+
+clz_p = _zero_jvp(unop("clz", _clz_impl, is_int))
+
+
+def clz(x):
+    return clz_p.bind(x)
+
+
 __all__ = [
-    "and_p", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "not_p", "or_p",
+    "and_p", "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "clz", "clz_p",
+    "not_p", "or_p",
     "population_count", "population_count_p", "shift_left", "shift_left_p",
     "shift_right_arithmetic", "shift_right_arithmetic_p", "shift_right_logical",
     "shift_right_logical_p", "xor_p",

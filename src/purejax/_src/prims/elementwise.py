@@ -189,13 +189,6 @@ def defjvp(prim: Primitive, *fns, with_ans: bool = False) -> None:
     prim.jvp = rule
 
 
-def _strong_bool(p: Primitive) -> Primitive:
-    """Bool-valued primitives are never weakly typed, staged or eager."""
-    rule = p.abstract_eval
-    p.abstract_eval = lambda *avals, **params: rule(*avals, **params).strip_weak_type()
-    return p
-
-
 def _transcendental(name, fn, accepted=is_inexact, fast=None, xla=XLA_NATIVE):
     return unop(name, in_double(fn, fast, xla), accepted)
 
@@ -267,7 +260,9 @@ def round(x, rounding_method=RoundingMethod.AWAY_FROM_ZERO):
 
 
 # --- is_finite: bool output, zero derivative --------------------------------
-is_finite_p = _strong_bool(unop("is_finite", np.isfinite, is_float, out_dtype=lambda dt: np.dtype(bool)))
+# As every lax n-ary op in JAX, a bool-valued one is weakly typed when all its operands
+# are (jnp.asarray(1.) < 2. is a weak bool); promotion treats a weak bool as bool.
+is_finite_p = unop("is_finite", np.isfinite, is_float, out_dtype=lambda dt: np.dtype(bool))
 ad.defjvp_zero(is_finite_p)
 
 
@@ -605,10 +600,15 @@ def _pow_abstract(x, y):
 
 
 def _pow_jvp_base(g, ans, x, y):
+    # JAX converts both operands to the result dtype, strongly typed: the tangent is
+    # never weak, whatever the primals are
     x_dtype = core.get_aval(x).dtype
-    if np.issubdtype(core.get_aval(y).dtype, np.integer):
+    x = convert_element_type(x, x_dtype, False)
+    y_int = np.issubdtype(core.get_aval(y).dtype, np.integer)
+    y = convert_element_type(y, x_dtype, False)
+    if y_int:
         # an integer exponent 0 has derivative 0 even where x ** -1 is inf
-        x, y = _bcast_to(x, ans), _bcast_to(convert_element_type(y, x_dtype), ans)
+        x, y = _bcast_to(x, ans), _bcast_to(y, ans)
         jac = _select(eq(y, _const(y, 0)), full_like(y, 0), mul(y, pow(x, sub(y, _const(y, 1)))))
     else:
         jac = mul(y, pow(x, sub(y, _const(y, 1))))
@@ -616,13 +616,34 @@ def _pow_jvp_base(g, ans, x, y):
 
 
 def _pow_jvp_exponent(g, ans, x, y):
-    # log(x) with x == 0 replaced by 1: the exponent's tangent is 0 where the base is 0
+    # log(x) with x == 0 replaced by 1: the exponent's tangent is 0 where the base is 0;
+    # strongly typed, as JAX's
     safe_x = _select(eq(x, _const(x, 0)), full_like(x, 1), x)
-    return mul(g, mul(log(safe_x), ans))
+    out = mul(g, mul(log(safe_x), ans))
+    return convert_element_type(out, core.get_aval(out).dtype, False)
+
+
+def _c_power(x, y):
+    """np.power with C's (and XLA's) pow at the edges. Where an exponent 0.5 is repeated
+    along the inner loop (a scalar, or a broadcast view with a zero stride) NumPy takes
+    sqrt instead, which gives -0 at -0 and nan at -inf, where pow gives +0 and +inf."""
+    out = np.power(x, y)
+    y = np.asarray(y)
+    if y.ndim == 0:
+        if y != 0.5:
+            return out
+        edge = (x == 0) | (x == -np.inf)
+    elif 0 in y.strides:
+        edge = (y == 0.5) & ((x == 0) | (x == -np.inf))
+    else:
+        return out
+    if edge.any():
+        out = np.where(edge, np.where(x == 0, 0, np.inf), out).astype(out.dtype)
+    return out
 
 
 pow_p = Primitive("pow")
-pow_p.impl = in_double(np.power)
+pow_p.impl = in_double(_c_power, fast=True)
 pow_p.abstract_eval = _pow_abstract
 batching.defbroadcasting(pow_p)
 defjvp(pow_p, _pow_jvp_base, _pow_jvp_exponent, with_ans=True)
@@ -808,10 +829,10 @@ def clamp(min, x, max):
 
 
 # ---------------------------------------------------------------------------
-# Comparisons: bool output, never weak, zero derivative
+# Comparisons: bool output (weak when both operands are, as in JAX), zero derivative
 
 def _cmp(name, impl, accepted):
-    p = _strong_bool(binop(name, impl, accepted, out_dtype=lambda dt: np.dtype(np.bool_)))
+    p = binop(name, impl, accepted, out_dtype=lambda dt: np.dtype(np.bool_))
     ad.defjvp_zero(p)
     return p
 

@@ -137,38 +137,42 @@ def reduce_min(operand, axes):
     return reduce_min_p.bind(operand, axes=axes)
 
 
-# --- reduce_prod: JVP by exclusive products (no division, exact at zeros) -------
+# --- reduce_prod: JVP of a pairwise product tree, as JAX's `_reduce_prod_jvp_rule` -----
 reduce_prod_p = _reduction("reduce_prod",
                            lambda x, *, axes: np.multiply.reduce(x, axis=axes, dtype=x.dtype), is_number)
 
 
 def _reduce_prod_jvp(primals, tangents, *, axes):
-    # d prod(x) = sum_i t_i * prod_{j != i} x_j. The product of the others is
-    # (exclusive prefix product) * (exclusive suffix product), built from cumprods,
-    # so zeros need no special case and higher derivatives stay exact.
-    from purejax._src.prims.shape import pad, reshape, transpose
-    (x,), (t,) = primals, tangents
-    ans = reduce_prod_p.bind(x, axes=axes)
-    aval = core.get_aval(x)
+    # JAX's `_reduce_jvp` with lax.mul: flatten the reduced axes (in the order given)
+    # to a leading axis and halve it repeatedly, multiplying the first ceil(n/2) rows by
+    # the rest padded with a 1; value and tangent are the JVP of that tree. No division,
+    # so zeros are exact, and the tree fixes which zero tangents meet an inf (nan there,
+    # as in JAX); being lax ops, it is differentiable again.
+    from purejax._src.prims.indexing import slice_in_dim
+    from purejax._src.prims.shape import pad, reshape, squeeze, transpose
+    aval = core.get_aval(primals[0])
     kept = _kept_dims(aval.ndim, axes)
-    perm = kept + tuple(axes)
-    flat_shape = tuple(aval.shape[i] for i in kept) + (
-        int(np.prod([aval.shape[a] for a in axes], dtype=np.int64)),)
-    xs = reshape(transpose(x, perm), flat_shape)
-    ts = reshape(transpose(t, perm), flat_shape)
-    last = len(flat_shape) - 1
-    one = _scalar_one(xs)
-    shift_right = tuple((1, -1, 0) if i == last else (0, 0, 0) for i in range(last + 1))
-    shift_left = tuple((-1, 1, 0) if i == last else (0, 0, 0) for i in range(last + 1))
-    before = pad(cumprod(xs, last), one, shift_right)
-    after = pad(cumprod(xs, last, reverse=True), one, shift_left)
-    others = ew.mul(before, after)
-    return ans, reduce_sum(ew.mul(ts, others), (last,))
+    n = int(np.prod([aval.shape[a] for a in axes], dtype=np.int64))
+    kept_shape = tuple(aval.shape[i] for i in kept)
+    if n == 0:  # an empty product is the constant 1
+        ans = reduce_prod_p.bind(primals[0], axes=axes)
+        return ans, ad.Zero.from_primal_value(ans)
+    flat_shape = (n,) + kept_shape
+    one = np.ones((), aval.dtype)
 
+    def tree(x):
+        x = reshape(transpose(x, tuple(axes) + kept), flat_shape)
+        m = n
+        while m > 1:
+            m1 = (m + 1) // 2
+            lo, hi = slice_in_dim(x, 0, m1, 1, 0), slice_in_dim(x, m1, m, 1, 0)
+            if m - m1 != m1:
+                hi = pad(hi, one, ((0, 1, 0),) + ((0, 0, 0),) * len(kept_shape))
+            x, m = ew.mul(lo, hi), m1
+        return [squeeze(x, (0,))]
 
-def _scalar_one(x):
-    from purejax._src.prims.shape import full_like
-    return full_like(x, 1, shape=())
+    (ans,), (t_out,) = ad.jvp_flat(tree, primals, tangents)
+    return ans, t_out
 
 
 reduce_prod_p.jvp = _reduce_prod_jvp
@@ -278,33 +282,55 @@ def reduce(operands, init_values, computation, dimensions):
 
 
 # --- cumulative scans: cumsum (linear), cumprod, cummax, cummin, cumlogsumexp --------
-# The non-linear scans differentiate, as in JAX, through an associative scan written
-# with lax ops: the JVP is the JVP of that scan, so it is exact at zeros (cumprod),
-# splits ties the way the pairwise max does (cummax/cummin), and is differentiable
-# again for higher orders.
-def _assoc_scan(combine, x, axis, reverse):
-    """Inclusive prefix scan by recursive doubling (log2(n) combine steps)."""
-    from purejax._src.prims.indexing import slice_in_dim
-    from purejax._src.prims.shape import concatenate, rev
-    n = core.get_aval(x).shape[axis]
-    if reverse:
-        x = rev(x, (axis,))
-    step = 1
-    while step < n:
-        head = slice_in_dim(x, 0, step, 1, axis)
-        tail = combine(slice_in_dim(x, 0, n - step, 1, axis), slice_in_dim(x, step, n, 1, axis))
-        x = concatenate([head, tail], axis)
-        step *= 2
-    return rev(x, (axis,)) if reverse else x
+# As JAX's `_cumulative_jvp_rule`: the JVP of a non-linear scan (value and tangent) is
+# the JVP of lax.associative_scan with the combine function (lax.mul, lax.max, lax.min,
+# JAX's logaddexp). Its odd/even tree decides how ties split (cummax/cummin) and where
+# a zero tangent meets an inf (cumprod), so these follow JAX bit for bit; it is built
+# from lax ops, so it is differentiable again. cumsum is linear: its JVP is cumsum.
+def _jax_logaddexp():
+    """JAX's lax logaddexp (jax/_src/lax/other.py) as the cumlogsumexp combine: its
+    formula and its custom JVP t1 * exp(x1' - out') + t2 * exp(x2' - out'), where ' maps
+    +inf to 0. (purejax's logaddexp_p differentiates as logistic(x1 - x2) instead.)"""
+    global _LOGADDEXP
+    if _LOGADDEXP is not None:
+        return _LOGADDEXP
+    from purejax._src.custom_derivatives import custom_jvp
+    from purejax._src.prims.shape import full_like, select_n
+
+    @custom_jvp
+    def logaddexp(x1, x2):
+        amax = ew.max(x1, x2)
+        delta = ew.sub(x1, x2)
+        return select_n(ew.ne(delta, delta),
+                        ew.add(amax, ew.log1p(ew.exp(ew.neg(ew.abs(delta))))),
+                        ew.add(x1, x2))  # NaNs, or infinities of the same sign
+
+    def replace_inf(x):
+        return select_n(ew.eq(x, full_like(x, np.inf)), x, full_like(x, 0))
+
+    @logaddexp.defjvp
+    def _jvp(primals, tangents):
+        (x1, x2), (t1, t2) = primals, tangents
+        out = logaddexp(x1, x2)
+        t_out = ew.add(ew.mul(t1, ew.exp(ew.sub(replace_inf(x1), replace_inf(out)))),
+                       ew.mul(t2, ew.exp(ew.sub(replace_inf(x2), replace_inf(out)))))
+        return out, t_out
+
+    _LOGADDEXP = logaddexp
+    return logaddexp
 
 
-def _logaddexp(a, b):
-    m = ew.max(a, b)
-    return ew.add(m, ew.log(ew.add(ew.exp(ew.sub(a, m)), ew.exp(ew.sub(b, m)))))
+_LOGADDEXP = None
 
 
-def _min(a, b):
-    return ew.neg(ew.max(ew.neg(a), ew.neg(b)))
+def _scan_jvp(combine):
+    def jvp(primals, tangents, *, axis, reverse):
+        from purejax._src.control_flow.associative import associative_scan
+        fn = combine() if combine is _jax_logaddexp else combine
+        (out,), (t_out,) = ad.jvp_flat(
+            lambda y: [associative_scan(fn, y, reverse=reverse, axis=axis)], primals, tangents)
+        return out, t_out
+    return jvp
 
 
 def _along_axis(np_accumulate):
@@ -335,15 +361,6 @@ def _cumulative(name, np_accumulate, accepted):
     return p
 
 
-def _scan_jvp(prim, combine):
-    def jvp(primals, tangents, *, axis, reverse):
-        (x,), (t,) = primals, tangents
-        out = prim.bind(x, axis=axis, reverse=reverse)
-        _, (t_out,) = ad.jvp_flat(lambda y: [_assoc_scan(combine, y, axis, reverse)], [x], [t])
-        return out, t_out
-    return jvp
-
-
 def _cumsum(x, axis):
     out = np.add.accumulate(x, axis, dtype=x.dtype)
     if out.dtype.kind in "fc":
@@ -356,16 +373,16 @@ ad.deflinear(cumsum_p, lambda ct, x, *, axis, reverse: [cumsum(ct, axis, not rev
 
 cumprod_p = _cumulative("cumprod", lambda x, axis: np.multiply.accumulate(x, axis, dtype=x.dtype),
                         is_number)
-cumprod_p.jvp = _scan_jvp(cumprod_p, ew.mul)
+cumprod_p.jvp = _scan_jvp(ew.mul)
 
 cummax_p = _cumulative("cummax", np.maximum.accumulate, is_number)
-cummax_p.jvp = _scan_jvp(cummax_p, ew.max)
+cummax_p.jvp = _scan_jvp(ew.max)
 
 cummin_p = _cumulative("cummin", np.minimum.accumulate, is_number)
-cummin_p.jvp = _scan_jvp(cummin_p, _min)
+cummin_p.jvp = _scan_jvp(ew.min)
 
 cumlogsumexp_p = _cumulative("cumlogsumexp", np.logaddexp.accumulate, is_float)
-cumlogsumexp_p.jvp = _scan_jvp(cumlogsumexp_p, _logaddexp)
+cumlogsumexp_p.jvp = _scan_jvp(_jax_logaddexp)
 
 
 def _cum_fn(prim):

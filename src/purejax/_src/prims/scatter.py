@@ -164,21 +164,9 @@ def gather_for_scatter(ct, indices, dimension_numbers, updates_shape, mode,
     out-of-bounds windows, so they are mirrored by a filling gather (exact adjoint)."""
     if mode is GatherScatterMode.PROMISE_IN_BOUNDS:
         mode = GatherScatterMode.FILL_OR_DROP
-    dn = dimension_numbers
-    ndim = core.get_aval(ct).ndim
-    wdims = window_dims(ndim, dn.inserted_window_dims, dn.operand_batching_dims)
-    slice_sizes = [1] * ndim
-    for k, d in enumerate(wdims):
-        slice_sizes[d] = updates_shape[dn.update_window_dims[k]]
-    gdn = GatherDimensionNumbers(
-        offset_dims=dn.update_window_dims, collapsed_slice_dims=dn.inserted_window_dims,
-        start_index_map=dn.scatter_dims_to_operand_dims,
-        operand_batching_dims=dn.operand_batching_dims,
-        start_indices_batching_dims=dn.scatter_indices_batching_dims)
-    return gather_p.bind(ct, indices, dimension_numbers=gdn, slice_sizes=tuple(slice_sizes),
-                         unique_indices=unique_indices, indices_are_sorted=indices_are_sorted,
-                         mode=mode,
-                         fill_value=0 if mode is GatherScatterMode.FILL_OR_DROP else None)
+    return _gather_at_updates(ct, indices, dimension_numbers, updates_shape, mode,
+                              0 if mode is GatherScatterMode.FILL_OR_DROP else None,
+                              indices_are_sorted, unique_indices)
 
 
 def _aval(x):
@@ -255,13 +243,36 @@ scatter_mul_p.transpose = _scatter_mul_transpose
 
 
 # --- scatter-min, scatter-max: winners share the tangent equally -------------------
-# At each operand position the candidates are the operand value and every update
-# landing there; all that equal the result share the derivative evenly, as the
-# elementwise max/min and reduce_max do.
+# JAX's `_scatter_extremal_jvp`, op for op (so values, nan patterns and rounding
+# agree): every update that equals the result gets 1/k of the tangent, k counting the
+# winning updates plus the operand when it also equals the result; the operand's own
+# tangent is removed by adding -(1 - its share) / (number of updates at the target)
+# once per update there. Where nothing equals the result (a nan result from a nan
+# update) the operand tangent is cancelled, so the tangent is 0, as in JAX.
+def _gather_at_updates(x, idx, dimension_numbers, updates_shape, mode, fill_value=None,
+                       indices_are_sorted=False, unique_indices=False):
+    """For every update element, the element of x it targets (the gather mirroring
+    the scatter), out-of-bounds windows handled as `mode` and `fill_value` say."""
+    dn = dimension_numbers
+    ndim = core.get_aval(x).ndim
+    wdims = window_dims(ndim, dn.inserted_window_dims, dn.operand_batching_dims)
+    slice_sizes = [1] * ndim
+    for k, d in enumerate(wdims):
+        slice_sizes[d] = updates_shape[dn.update_window_dims[k]]
+    gdn = GatherDimensionNumbers(
+        offset_dims=dn.update_window_dims, collapsed_slice_dims=dn.inserted_window_dims,
+        start_index_map=dn.scatter_dims_to_operand_dims,
+        operand_batching_dims=dn.operand_batching_dims,
+        start_indices_batching_dims=dn.scatter_indices_batching_dims)
+    return gather_p.bind(x, idx, dimension_numbers=gdn, slice_sizes=tuple(slice_sizes),
+                         unique_indices=unique_indices, indices_are_sorted=indices_are_sorted,
+                         mode=mode, fill_value=fill_value)
+
+
 def _scatter_extremal_jvp(prim):
     def jvp(primals, tangents, *, dimension_numbers, indices_are_sorted, unique_indices,
             mode):
-        from purejax._src.prims.shape import convert_element_type
+        from purejax._src.prims.shape import full_like, select_n
         params = dict(dimension_numbers=dimension_numbers,
                       indices_are_sorted=indices_are_sorted, unique_indices=unique_indices,
                       mode=mode)
@@ -270,16 +281,45 @@ def _scatter_extremal_jvp(prim):
         if type(tx) is Zero and type(ty) is Zero:
             return out, Zero.from_primal_value(out)
         tx, ty = ad.instantiate_zeros(tx), ad.instantiate_zeros(ty)
-        dt = core.get_aval(out).dtype
-        out_at_y = gather_for_scatter(out, idx, dimension_numbers, core.get_aval(y).shape,
-                                      mode, indices_are_sorted, unique_indices)
-        y_wins = convert_element_type(ew.eq(y, out_at_y), dt)
-        x_wins = convert_element_type(ew.eq(x, out), dt)
-        zeros = _zeros(x)
-        counts = ew.add(x_wins, scatter_add_p.bind(zeros, idx, y_wins, **params))
-        total = ew.add(ew.mul(x_wins, tx),
-                       scatter_add_p.bind(zeros, idx, ew.mul(y_wins, ty), **params))
-        return out, ew.div(total, counts)
+        y_shape = core.get_aval(y).shape
+
+        def at_updates(v):  # JAX's plain lax.gather: PROMISE_IN_BOUNDS, which clamps
+            return _gather_at_updates(v, idx, dimension_numbers, y_shape,
+                                      GatherScatterMode.PROMISE_IN_BOUNDS)
+
+        def count(v):  # a plain lax.scatter_add: FILL_OR_DROP, no index promises
+            return at_updates(scatter_add_p.bind(
+                _zeros(x), idx, v, dimension_numbers=dimension_numbers,
+                indices_are_sorted=False, unique_indices=False,
+                mode=GatherScatterMode.FILL_OR_DROP))
+
+        def const(like, v):
+            return full_like(like, v)
+
+        initial = at_updates(x)
+        target = at_updates(out)
+        successful = ew.eq(y, target)
+        retained = ew.eq(initial, target)
+        num_updates = count(select_n(successful, const(y, 0), const(y, 1)))
+        num_refs = count(const(y, 1))
+        share_with_operand = ew.div(const(num_updates, 1.0),
+                                    ew.add(num_updates, const(num_updates, 1.0)))
+        updates_normalizer = select_n(retained,
+                                      ew.div(const(num_updates, 1.0), num_updates),
+                                      share_with_operand)
+        updates_coef = select_n(successful, const(y, 0), updates_normalizer)
+        operand_normalizer = select_n(retained, const(num_updates, 0), share_with_operand)
+        operand_coef = ew.div(ew.add(const(operand_normalizer, -1.0), operand_normalizer),
+                              num_refs)
+        # The operand tangent is read with a FILL_OR_DROP gather (0 out of bounds): in
+        # bounds the same as JAX's clamping gather; out of bounds its transpose drops the
+        # cotangent, as XLA's transposed gather does in JAX (purejax's PROMISE_IN_BOUNDS
+        # gather transposes to a clamping scatter, which would bring a -inf coefficient
+        # of an out-of-bounds update back to the operand as nan).
+        tx_at_updates = _gather_at_updates(tx, idx, dimension_numbers, y_shape,
+                                           GatherScatterMode.FILL_OR_DROP, 0)
+        t_updates = ew.add(ew.mul(tx_at_updates, operand_coef), ew.mul(ty, updates_coef))
+        return out, scatter_add_p.bind(tx, idx, t_updates, **params)
     return jvp
 
 

@@ -24,7 +24,8 @@ evaluated in float64 and rounded once.
 
 Edge values follow XLA: erf_inv(+-1) = +-inf; lgamma = +inf at non-positive integers
 and at +-inf; digamma = nan at non-positive integers (including 0); polygamma(m, x)
-at those poles is +inf for odd m and nan for even m; a non-natural m gives nan.
+at those poles is +inf for odd m and nan for even m, and nan at +inf for m >= 1 (digamma
+is +inf there); a non-natural m gives nan.
 """
 from __future__ import annotations
 
@@ -303,7 +304,9 @@ def _polygamma_n(n: int, x):
         refl = ((-1.0) ** n * scale * hurwitz_zeta(s, 1 - xn)
                 - np.pi ** (n + 1) * _cot_derivative(n)(cs / sn))
     out[~pos] = np.where(xn == np.floor(xn), np.inf if n % 2 else np.nan, refl)
-    out[np.isnan(x)] = np.nan
+    # XLA's zeta is nan at q = +inf (not the limit 0), so JAX's polygamma(m >= 1, +inf),
+    # digamma'(+inf) and lgamma''(+inf) are nan
+    out[np.isnan(x) | (x == np.inf)] = np.nan
     return out
 
 
