@@ -19,8 +19,7 @@ from purejax._src.numpy.lax_numpy import (
     moveaxis, nonzero, permute_dims, ravel, ravel_multi_index, repeat, reshape, roll, rot90,
     select, split, squeeze, stack, swapaxes, tile, transpose, unravel_index, vsplit, vstack,
     where)
-from purejax._src.numpy.exponents import ldexp
-from purejax._src.numpy.float_functions import frexp, i0, modf, spacing
+from purejax._src.numpy.float_functions import frexp, i0, ldexp, modf, spacing
 from purejax._src.numpy.numeric_extra import (
     array_equal, array_equiv, convolve, correlate, cross, diff, ediff1d, gcd, geomspace, interp,
     lcm, logspace, polyval, trapezoid)

@@ -1,9 +1,10 @@
-"""jnp functions on the parts of floating-point numbers: frexp, modf, spacing, and
-the Bessel function i0, each composed from lax/jnp operations as JAX composes them.
+"""jnp functions on the parts of floating-point numbers: frexp, ldexp, modf, spacing,
+and the Bessel function i0, each composed from lax/jnp operations as JAX composes them.
 
-JAX computes `frexp` by bit-casting to integers; purejax has no bitcast primitive, so
-`frexp` scales by exact powers of two instead (see `_frexp`), which gives JAX's values,
-including what XLA:CPU's flush-to-zero makes of float32/float64 subnormals.
+JAX computes `frexp` by bit-casting to integers, and `ldexp` from `frexp`; purejax has
+no bitcast primitive, so both scale by exact powers of two instead (see `_frexp` and
+`ldexp`), which gives JAX's values, including what XLA:CPU's flush-to-zero makes of
+float32/float64 subnormals; ldexp's derivative with respect to x1 is 2**x2 everywhere.
 `i0` evaluates JAX's Chebyshev series for `bessel_i0e` (Cephes' coefficients, in the
 operand's dtype, float16 in float32) with ordinary operations, so its derivative is
 that of the series rather than JAX's `bessel_i1e`-based rule (equal to within the
@@ -29,13 +30,9 @@ def _float_operand(name: str, x: Any):
     return x
 
 
-def _dtype(x) -> np.dtype:
-    return dtypes.dtype(x)
-
-
 def _full(x, value):
     """A constant broadcast to x's shape and dtype, strongly typed."""
-    return lax.full_like(x, value, dtype=_dtype(x))
+    return lax.full_like(x, value, dtype=dtypes.dtype(x))
 
 
 # ---------------------------------------------------------------------------
@@ -43,7 +40,7 @@ def _full(x, value):
 
 @custom_jvp
 def _frexp(x):
-    dt = _dtype(x)
+    dt = dtypes.dtype(x)
     fi = dtypes.finfo(dt)
     x = util.convert(x, dt, weak_type=False)
     a = lax.abs(x)
@@ -80,8 +77,8 @@ def _frexp_jvp(primals, tangents):
     (x,), (t,) = primals, tangents
     m, e = _frexp(x)
     # the factor keeps t's weak type, so grad of a weakly typed x is weakly typed, as JAX's
-    scale = lax.exp2(lax.neg(lax.convert_element_type(e, _dtype(t))))
-    m_dot = lax.mul(t, lax.convert_element_type(scale, _dtype(t), dtypes.is_weakly_typed(t)))
+    scale = lax.exp2(lax.neg(lax.convert_element_type(e, dtypes.dtype(t))))
+    m_dot = lax.mul(t, lax.convert_element_type(scale, dtypes.dtype(t), dtypes.is_weakly_typed(t)))
     return (m, e), (m_dot, np.zeros(np.shape(e), dtypes.float0))
 
 
@@ -90,9 +87,57 @@ def frexp(x: Any, /):
     `jax.numpy.frexp`: x == m * 2**e; 0, inf and nan give (x, 0)."""
     util.check_arraylike("frexp", x)
     (x,) = util.promote_dtypes_inexact(util.canonicalize_operand(x))
-    if dtypes.is_complex(_dtype(x)):
+    if dtypes.is_complex(dtypes.dtype(x)):
         raise TypeError("frexp does not support complex-valued inputs")
     return _frexp(x)
+
+
+# ---------------------------------------------------------------------------
+# ldexp
+
+def _max_useful_exponent(dt: np.dtype) -> int:
+    """A bound on |x2| past which x1 * 2**x2 is 0 or inf for every finite nonzero x1
+    (float32: from the smallest subnormal 2**-149 to above the largest finite value,
+    below 2**128, is a factor 2**277)."""
+    fi = np.finfo(dt)
+    return int(fi.maxexp - (fi.minexp - fi.nmant)) + 1
+
+
+def ldexp(x1: Any, x2: Any, /):
+    """x1 * 2**x2 elementwise, as `jax.numpy.ldexp`.
+
+    x1 is real (integers and bools become the default float), x2 an integer or bool
+    array; the result has x1's float dtype and is never weakly typed, as in JAX.
+    Values are exact (NumPy's `np.ldexp`) wherever the result is a normal number.
+    """
+    util.check_arraylike("ldexp", x1, x2)
+    x1_dtype = dtypes.dtype(x1, canonicalize=True)
+    x2_dtype = dtypes.dtype(x2, canonicalize=True)
+    if dtypes.is_complex(x1_dtype) or np.issubdtype(x2_dtype, np.inexact):
+        raise ValueError(f"ldexp not supported for input types {(x1_dtype, x2_dtype)}")
+    (x1,) = util.promote_args_inexact("ldexp", x1)
+    dt = dtypes.dtype(x1)
+    x1 = util.convert(x1, dt, weak_type=False)
+    # As JAX: the exponent is converted to x1's float type (a huge int32 exponent
+    # becomes a huge float, not a wrapped value).
+    x2 = util.convert(x2, dt, weak_type=False)
+    x1, x2 = util.promote_shapes("ldexp", x1, x2)
+    bound = _max_useful_exponent(dt)
+    e = lax.clamp(util.lax_const(x2, -bound), x2, util.lax_const(x2, bound))
+    # 2**e itself may overflow (float32: 2**200 * 2**-100 is finite), so scale in three
+    # steps of at most ceil(bound / 3) (93 for float32, 14 for float16), each an exact
+    # power of two. The three parts have e's sign, so every intermediate lies between
+    # x1 and the result: none overflows unless the result does, and each product is
+    # exact unless the result is subnormal (where XLA flushes to zero anyway).
+    round_even = lax.RoundingMethod.TO_NEAREST_EVEN
+    e1 = lax.round(lax.div(e, util.lax_const(e, 3)), round_even)
+    rest = lax.sub(e, e1)
+    e2 = lax.round(lax.div(rest, util.lax_const(rest, 2)), round_even)
+    e3 = lax.sub(rest, e2)
+    out = x1
+    for part in (e1, e2, e3):
+        out = lax.mul(out, lax.exp2(part))
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -115,7 +160,7 @@ def spacing(x: Any, /):
     """Distance from x to the next float away from zero, as `jax.numpy.spacing`
     (negative for negative x; float16 always steps towards +inf, as NumPy does)."""
     (arr,) = util.promote_args_inexact("spacing", x)
-    dt = _dtype(arr)
+    dt = dtypes.dtype(arr)
     if dtypes.is_complex(dt):
         raise ValueError("jnp.spacing is not defined for complex inputs.")
     inf = lax_const(arr, np.inf)
@@ -178,7 +223,7 @@ def _chebyshev(x, coefficients):
 
 def _bessel_i0e(x):
     """exp(-|x|) I0(x) by JAX's bessel_i0e series, in x's dtype (float16 in float32)."""
-    dt = _dtype(x)
+    dt = dtypes.dtype(x)
     if dt == np.float16:
         return lax.convert_element_type(_bessel_i0e(lax.convert_element_type(x, np.float32)),
                                         dt, dtypes.is_weakly_typed(x))
@@ -214,6 +259,6 @@ def i0(x: Any):
     """The modified Bessel function of the first kind of order zero, as
     `jax.numpy.i0` (real floating inputs only; integers become floats)."""
     (x,) = util.promote_args_inexact("i0", x)
-    if not dtypes.is_float(_dtype(x)):
-        raise ValueError(f"Unsupported input type to jax.numpy.i0: {_dtype(x)}")
+    if not dtypes.is_float(dtypes.dtype(x)):
+        raise ValueError(f"Unsupported input type to jax.numpy.i0: {dtypes.dtype(x)}")
     return _i0(x)

@@ -527,7 +527,8 @@ def getitem(arr, idx, *, indices_are_sorted: bool = False, unique_indices: bool 
         mode = getattr(mode, "name", mode)
         mode = {"CLIP": "clip", "FILL_OR_DROP": "fill",
                 "PROMISE_IN_BOUNDS": "promise_in_bounds"}.get(mode, mode)
-    GatherScatterMode.from_any(mode)  # an unknown mode is an error even where unused
+    if mode is not None:
+        GatherScatterMode.from_any(mode)  # an unknown mode is an error even where unused
     prep = _prepare(idx, shape_of(arr))
     if (not prep.bool_dims and not _has_array_index(prep.idx)
             and (fill_value is None or mode not in ("fill", "drop"))):

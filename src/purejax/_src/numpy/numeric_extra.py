@@ -6,13 +6,10 @@ ranges (logspace, geomspace).
 
 Each follows JAX 0.10.2's definition step by step, so values, dtypes, weak types and
 derivatives (through the composed operations) agree with JAX. Where JAX calls an
-operation purejax lacks, an equivalent composition stands in:
-
-* interp's `searchsorted` is JAX's binary search (`_searchsorted_right`), same steps
-  and comparator (NaN sorts last, -0.0 == 0.0), so unsorted `xp` gives JAX's answer.
-* convolve/correlate's `conv_general_dilated` is a gather of the sliding windows and
-  a dot product (`_conv`); the sums may round differently from XLA's convolution in
-  the last bit for inexact inputs.
+operation purejax lacks, an equivalent composition stands in: convolve/correlate's
+`conv_general_dilated` is a gather of the sliding windows and a dot product (`_conv`);
+the sums may round differently from XLA's convolution in the last bit for inexact
+inputs.
 """
 from __future__ import annotations
 
@@ -21,13 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from purejax._src import core, dtypes
+from purejax._src import dtypes
 from purejax._src import lax
 from purejax._src.numpy import ufuncs, util
 from purejax._src.numpy.array_creation import array, asarray, linspace, zeros_like
 from purejax._src.numpy.lax_numpy import (broadcast_to, clip, concatenate, flip, moveaxis,
                                           ravel)
 from purejax._src.numpy.reductions import all as _all, any as _any
+from purejax._src.numpy.sorting import searchsorted
 from purejax._src.numpy.util import canonicalize_axis, lax_const, where as _where
 
 
@@ -35,14 +33,6 @@ def _ensure_arraylike(name: str, *args: Any) -> list:
     """JAX's util.ensure_arraylike: arrays and scalars (not lists) as operands."""
     util.check_arraylike(name, *args)
     return [util.canonicalize_operand(a) for a in args]
-
-
-def _dtype(x) -> np.dtype:
-    return dtypes.dtype(x)
-
-
-def _concrete_index(x: Any, what: str) -> int:
-    return operator.index(core.concrete_or_error(x, what))
 
 
 # ---------------------------------------------------------------------------
@@ -61,8 +51,8 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     """The n-th discrete difference along `axis`, as `jax.numpy.diff` (bool arrays
     use `!=`); `prepend`/`append` (scalars broadcast) are joined on first."""
     (arr,) = _ensure_arraylike("diff", a)
-    n = _concrete_index(n, "'n' argument of jnp.diff")
-    axis = _concrete_index(axis, "'axis' argument of jnp.diff")
+    n = util.concrete_int(n, "'n' argument of jnp.diff")
+    axis = util.concrete_int(axis, "'axis' argument of jnp.diff")
     if n == 0:
         return arr
     if n < 0:
@@ -84,7 +74,7 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     upper[axis] = slice(1, None)
     lower[axis] = slice(None, -1)
     upper, lower = tuple(upper), tuple(lower)
-    op = operator.ne if _dtype(arr) == np.bool_ else operator.sub
+    op = operator.ne if dtypes.dtype(arr) == np.bool_ else operator.sub
     for _ in range(n):
         arr = op(arr[upper], arr[lower])
     return arr
@@ -97,10 +87,10 @@ def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None):
     result = lax.sub(arr[1:], arr[:-1])
     if to_begin is not None:
         (to_begin,) = _ensure_arraylike("ediff1d", to_begin)
-        result = concatenate((ravel(to_begin.astype(_dtype(arr))), result))
+        result = concatenate((ravel(to_begin.astype(dtypes.dtype(arr))), result))
     if to_end is not None:
         (to_end,) = _ensure_arraylike("ediff1d", to_end)
-        result = concatenate((result, ravel(to_end.astype(_dtype(arr)))))
+        result = concatenate((result, ravel(to_end.astype(dtypes.dtype(arr)))))
     return result
 
 
@@ -173,7 +163,7 @@ def gcd(x1: Any, x2: Any):
     """Greatest common divisor of |x1| and |x2| (integers), as `jax.numpy.gcd`."""
     x1, x2 = _ensure_arraylike("gcd", x1, x2)
     x1, x2 = util.promote_dtypes(x1, x2)
-    if not dtypes.is_integer(_dtype(x1)):
+    if not dtypes.is_integer(dtypes.dtype(x1)):
         raise ValueError("Arguments to jax.numpy.gcd must be integers.")
     x1, x2 = util.broadcast_arrays(x1, x2)
     out, _ = lax.while_loop(_gcd_cond_fn, _gcd_body_fn, (ufuncs.abs(x1), ufuncs.abs(x2)))
@@ -185,7 +175,7 @@ def lcm(x1: Any, x2: Any):
     x1, x2 = _ensure_arraylike("lcm", x1, x2)
     x1, x2 = util.promote_dtypes(x1, x2)
     x1, x2 = ufuncs.abs(x1), ufuncs.abs(x2)
-    if not dtypes.is_integer(_dtype(x1)):
+    if not dtypes.is_integer(dtypes.dtype(x1)):
         raise ValueError("Arguments to jax.numpy.lcm must be integers.")
     d = gcd(x1, x2)
     return _where(d == 0, lax_const(d, 0), ufuncs.multiply(x1, ufuncs.floor_divide(x2, d)))
@@ -218,29 +208,6 @@ def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
 # ---------------------------------------------------------------------------
 # interp
 
-def _sort_lt(x, y):
-    """JAX's sort comparator x < y: NaN is above everything, -0.0 equals 0.0."""
-    if not dtypes.is_inexact(_dtype(x)):
-        return lax.lt(x, y)
-    return lax.lt(x, y) | (ufuncs.isnan(y) & ~ufuncs.isnan(x))
-
-
-def _searchsorted_right(sorted_arr, query):
-    """jnp.searchsorted(sorted_arr, query, side='right') by JAX's binary search (the
-    'scan' method): ceil(log2(n + 1)) halvings of [0, n], int32 result."""
-    (n,) = np.shape(sorted_arr)
-    shape = np.shape(query)
-    if n == 0:
-        return lax.full(shape, 0, np.int32)
-    low = lax.full(shape, 0, np.uint32)
-    high = lax.full(shape, n, np.uint32)
-    for _ in range(int(np.ceil(np.log2(n + 1)))):
-        mid = lax.add(low, lax.div(lax.sub(high, low), lax.full(shape, 2, np.uint32)))
-        go_left = _sort_lt(query, sorted_arr[lax.convert_element_type(mid, np.int32)])
-        low, high = lax.select_n(go_left, mid, low), lax.select_n(go_left, high, mid)
-    return lax.convert_element_type(high, np.int32)
-
-
 def _check_side(value, name: str) -> bool:
     """True for 'extrapolate'; other strings are errors (as JAX)."""
     if isinstance(value, str):
@@ -263,7 +230,7 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
     (fp_arr,) = util.promote_dtypes_inexact(fp)
     extrapolate_left = _check_side(left, "left")
     extrapolate_right = _check_side(right, "right")
-    if dtypes.is_complex(_dtype(x_arr)):
+    if dtypes.is_complex(dtypes.dtype(x_arr)):
         raise ValueError("jnp.interp: complex x values not supported.")
     if period is not None:
         if np.ndim(period) != 0:
@@ -275,11 +242,11 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
         xp_arr = concatenate([xp_arr[-1:] - period, xp_arr, xp_arr[:1] + period])
         fp_arr = concatenate([fp_arr[-1:], fp_arr, fp_arr[:1]])
     n = np.shape(xp_arr)[0]
-    i = clip(_searchsorted_right(xp_arr, x_arr), 1, n - 1)
+    i = clip(searchsorted(xp_arr, x_arr, side="right"), 1, n - 1)
     df = fp_arr[i] - fp_arr[i - 1]
     dx = xp_arr[i] - xp_arr[i - 1]
     delta = x_arr - xp_arr[i - 1]
-    epsilon = np.spacing(np.finfo(_dtype(xp_arr)).eps)
+    epsilon = np.spacing(np.finfo(dtypes.dtype(xp_arr)).eps)
     dx0 = lax.abs(dx) <= epsilon  # no NaN gradients where dx is tiny
     f = _where(dx0, fp_arr[i - 1], fp_arr[i - 1] + (delta / _where(dx0, 1, dx)) * df)
     if not extrapolate_left:
@@ -359,7 +326,7 @@ def polyval(p: Any, x: Any, *, unroll: int = 16):
     p, x = _ensure_arraylike("polyval", p, x)
     p_arr, x_arr = util.promote_dtypes(p, x)
     shape = util.broadcast_shapes(np.shape(p_arr)[1:], np.shape(x_arr))
-    y = lax.full_like(x_arr, 0, shape=shape, dtype=_dtype(x_arr))
+    y = lax.full_like(x_arr, 0, shape=shape, dtype=dtypes.dtype(x_arr))
     y, _ = lax.scan(lambda y, c: (y * x_arr + c, None), y, p_arr, unroll=unroll)
     return y
 
@@ -378,8 +345,8 @@ def _space_dtypes(name: str, start, stop, dtype):
 def logspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
              base: Any = 10.0, dtype: Any = None, axis: int = 0):
     """`base ** linspace(start, stop, num)`, as `jax.numpy.logspace`."""
-    num = _concrete_index(num, "'num' argument of jnp.logspace")
-    axis = _concrete_index(axis, "'axis' argument of jnp.logspace")
+    num = util.concrete_int(num, "'num' argument of jnp.logspace")
+    axis = util.concrete_int(axis, "'axis' argument of jnp.logspace")
     dtype, comp = _space_dtypes("logspace", start, stop, dtype)
     start, stop = _ensure_arraylike("logspace", start, stop)
     start = util.convert(start, comp)
@@ -392,8 +359,8 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
               dtype: Any = None, axis: int = 0):
     """Numbers spaced evenly on a log scale from start to stop (of the same sign), as
     `jax.numpy.geomspace`: sign * 10 ** linspace(log10 |start|, log10 |stop|)."""
-    num = _concrete_index(num, "'num' argument of jnp.geomspace")
-    axis = _concrete_index(axis, "'axis' argument of jnp.geomspace")
+    num = util.concrete_int(num, "'num' argument of jnp.geomspace")
+    axis = util.concrete_int(axis, "'axis' argument of jnp.geomspace")
     dtype, comp = _space_dtypes("geomspace", start, stop, dtype)
     start, stop = _ensure_arraylike("geomspace", start, stop)
     start = util.convert(start, comp)

@@ -602,7 +602,8 @@ def power(x1, x2, /):
         else:
             (x1,) = promote_dtypes_numeric(x1)
             return lax.integer_pow(x1, exponent)
-    if dtypes.is_inexact(_dtype(x1)) and dtypes.is_integer(_dtype(x2)):
+    if (not dtypes.is_python_scalar(x2) and dtypes.is_integer(_dtype(x2))
+            and dtypes.is_inexact(_dtype(x1))):
         # an integer exponent array stays integer, as in JAX: pow's derivative in the
         # base is then 0 where the exponent is 0 (not 0 * x ** -1, nan at x = 0)
         (x1,) = promote_dtypes_numeric(x1)
@@ -633,12 +634,12 @@ def minimum(x1, x2, /):
 
 def fmax(x1, x2):
     x1, x2 = promote_args("fmax", x1, x2)
-    return _where(logical_or(_ordered(lax.gt, x1, x2), isnan(x2)), x1, x2)
+    return _where(logical_or(_ordered(lax.gt, "fmax", x1, x2), isnan(x2)), x1, x2)
 
 
 def fmin(x1, x2):
     x1, x2 = promote_args("fmin", x1, x2)
-    return _where(logical_or(_ordered(lax.lt, x1, x2), isnan(x2)), x1, x2)
+    return _where(logical_or(_ordered(lax.lt, "fmin", x1, x2), isnan(x2)), x1, x2)
 
 
 def arctan2(x1, x2, /):
@@ -722,30 +723,31 @@ def not_equal(x1, x2, /):
     return lax.ne(*promote_args("not_equal", x1, x2))
 
 
-def _ordered(lax_op, x1, x2):
-    """lax_op(x1, x2), complex numbers ordered lexicographically (real part, then
-    imaginary part) as jax.numpy orders them; lax itself rejects complex operands."""
-    if _is_complex(x1):
-        re1, re2 = lax.real(x1), lax.real(x2)
-        return lax.select(lax.eq(re1, re2), lax_op(lax.imag(x1), lax.imag(x2)),
-                          lax_op(re1, re2))
-    return lax_op(x1, x2)
+def _ordered(lax_op, name, x1, x2):
+    """lax_op(x1, x2) after promotion, complex numbers ordered lexicographically (real
+    part, then imaginary part) as jax.numpy orders them; lax itself rejects complex
+    operands."""
+    x1, x2 = promote_args(name, x1, x2)
+    if _dtype(x1).kind != "c":  # (promoted: x2 has x1's dtype)
+        return lax_op(x1, x2)
+    re1, re2 = lax.real(x1), lax.real(x2)
+    return lax.select(lax.eq(re1, re2), lax_op(lax.imag(x1), lax.imag(x2)), lax_op(re1, re2))
 
 
 def less(x1, x2, /):
-    return _ordered(lax.lt, *promote_args("less", x1, x2))
+    return _ordered(lax.lt, "less", x1, x2)
 
 
 def less_equal(x1, x2, /):
-    return _ordered(lax.le, *promote_args("less_equal", x1, x2))
+    return _ordered(lax.le, "less_equal", x1, x2)
 
 
 def greater(x1, x2, /):
-    return _ordered(lax.gt, *promote_args("greater", x1, x2))
+    return _ordered(lax.gt, "greater", x1, x2)
 
 
 def greater_equal(x1, x2, /):
-    return _ordered(lax.ge, *promote_args("greater_equal", x1, x2))
+    return _ordered(lax.ge, "greater_equal", x1, x2)
 
 
 def logical_and(x1, x2, /):

@@ -26,6 +26,7 @@ from purejax._src import lax
 from purejax._src.array import Array
 from purejax._src.config import _flags as _config_flags
 from purejax._src.core import Tracer
+from purejax._src.prims.elementwise import _const as _elementwise_const
 
 _ARRAY_TYPES = (Array, Tracer, np.ndarray, np.generic)
 
@@ -404,11 +405,9 @@ def lax_const(x: Any, value: Any):
     return Array(np.asarray(value, dtype=aval.dtype), aval.weak_type and not aval.shape)
 
 
-def python_scalar_like(x: Any, value: Any):
-    """`value` as a Python scalar next to x in a jnp expression (JAX's `x - 1`): x's
-    dtype, weak exactly when x is."""
-    aval = core.get_aval(x)
-    return Array(np.asarray(value, dtype=aval.dtype), aval.weak_type)
+# `value` as a Python scalar next to x in a jnp expression (JAX's `x - 1`): x's dtype,
+# weak exactly when x is; lax's own rank-0 constant
+python_scalar_like = _elementwise_const
 
 
 def where(condition: Any, x: Any, y: Any):

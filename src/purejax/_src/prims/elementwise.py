@@ -630,7 +630,8 @@ def _c_power(x, y):
     out = np.power(x, y)
     y = np.asarray(y)
     if y.ndim == 0:
-        if y != 0.5:
+        # the usual x ** 0.5 has positive x: one reduction tells (a NaN fails the test)
+        if y.item() != 0.5 or (x.dtype.kind == "f" and x.size and x.min() > 0):
             return out
         edge = (x == 0) | (x == -np.inf)
     elif 0 in y.strides:
@@ -643,7 +644,9 @@ def _c_power(x, y):
 
 
 pow_p = Primitive("pow")
-pow_p.impl = in_double(_c_power, fast=True)
+# np.power underneath: where NumPy would run float32 pow with SVML, "xla" mode
+# evaluates it in double, as for the ufunc itself
+pow_p.impl = in_double(_c_power, fast=True, svml=np.power in SVML_UFUNCS)
 pow_p.abstract_eval = _pow_abstract
 batching.defbroadcasting(pow_p)
 defjvp(pow_p, _pow_jvp_base, _pow_jvp_exponent, with_ans=True)

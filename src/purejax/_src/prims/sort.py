@@ -31,7 +31,6 @@ import numpy as np
 
 from purejax._src import core, dtypes
 from purejax._src.core import Primitive, ShapedArray
-from purejax._src.interpreters import ad
 from purejax._src.interpreters.ad import Zero
 
 _LOW32 = np.int64(0xFFFFFFFF)
