@@ -334,23 +334,24 @@ def polyval(p: Any, x: Any, *, unroll: int = 16):
 # ---------------------------------------------------------------------------
 # logspace, geomspace
 
-def _space_dtypes(name: str, start, stop, dtype):
+def _space_args(name: str, start, stop, num, axis, dtype):
+    """logspace/geomspace's shared checks: (num, axis, result dtype, computation dtype,
+    start and stop converted to the computation dtype)."""
+    num = util.concrete_int(num, f"'num' argument of jnp.{name}")
+    axis = util.concrete_int(axis, f"'axis' argument of jnp.{name}")
     util.check_user_dtype_supported(dtype, name)
     if dtype is None:
         dtype = util.to_inexact_dtype(dtypes.result_type(start, stop))
     dtype = dtypes.canonicalize_dtype(dtype)
-    return dtype, dtypes.canonicalize_dtype(util.to_inexact_dtype(dtype))
+    comp = dtypes.canonicalize_dtype(util.to_inexact_dtype(dtype))
+    start, stop = _ensure_arraylike(name, start, stop)
+    return num, axis, dtype, comp, util.convert(start, comp), util.convert(stop, comp)
 
 
 def logspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
              base: Any = 10.0, dtype: Any = None, axis: int = 0):
     """`base ** linspace(start, stop, num)`, as `jax.numpy.logspace`."""
-    num = util.concrete_int(num, "'num' argument of jnp.logspace")
-    axis = util.concrete_int(axis, "'axis' argument of jnp.logspace")
-    dtype, comp = _space_dtypes("logspace", start, stop, dtype)
-    start, stop = _ensure_arraylike("logspace", start, stop)
-    start = util.convert(start, comp)
-    stop = util.convert(stop, comp)
+    num, axis, dtype, comp, start, stop = _space_args("logspace", start, stop, num, axis, dtype)
     lin = linspace(start, stop, num, endpoint=endpoint, retstep=False, dtype=None, axis=axis)
     return lax.convert_element_type(ufuncs.power(base, lin), dtype)
 
@@ -359,12 +360,7 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
               dtype: Any = None, axis: int = 0):
     """Numbers spaced evenly on a log scale from start to stop (of the same sign), as
     `jax.numpy.geomspace`: sign * 10 ** linspace(log10 |start|, log10 |stop|)."""
-    num = util.concrete_int(num, "'num' argument of jnp.geomspace")
-    axis = util.concrete_int(axis, "'axis' argument of jnp.geomspace")
-    dtype, comp = _space_dtypes("geomspace", start, stop, dtype)
-    start, stop = _ensure_arraylike("geomspace", start, stop)
-    start = util.convert(start, comp)
-    stop = util.convert(stop, comp)
+    num, axis, dtype, comp, start, stop = _space_args("geomspace", start, stop, num, axis, dtype)
     sign = ufuncs.sign(start)
     res = sign * logspace(ufuncs.log10(start / sign), ufuncs.log10(stop / sign), num,
                           endpoint=endpoint, base=10.0, dtype=comp, axis=0)
