@@ -577,3 +577,110 @@ def test_shared_forward_work_is_skipped_only_on_the_same_buffer_and_mode():
     finally:
         config.update("purejax_float32_math", old)
         cos_tmpl._forward_fn = fn
+
+
+HIGHER_ORDER = [e for e in TAPE_CORPUS if e.name in {
+    "newton_sqrt_while", "nested_jit_inside", "custom_vjp_inside_jit_vmap", "cond_simple",
+    "cond_pytree_operands", "switch_three", "switch_clamped_index", "fori_loop_static",
+    "scan_cumsum", "scan_rnn", "scan_reverse_length", "cond_inside_scan", "scan_inside_cond",
+    "map_over_rows", "jaxpr_jit_inside", "jaxpr_cond", "jaxpr_scan"}]
+
+
+@pytest.mark.parametrize("entry", HIGHER_ORDER, ids=[e.name for e in HIGHER_ORDER])
+def test_higher_order_templates_take_each_calls_values(entry):
+    """jit, cond, scan... on the tape compile one template per structure of their
+    sub-Jaxprs (traced anew on every eager call): later calls with other values must
+    get their own gradients, not the first call's."""
+    assert len(HIGHER_ORDER) == 17
+    f = entry.make(jax, jnp, lax)
+    for seed in range(4):
+        args = make_args(entry.args, np.random.default_rng(seed), np.float32)
+        try:
+            want = _with_tape(False, lambda: _vjp_all(f, args, entry.diff))
+        except Exception as e:  # not reverse-differentiable: the same error
+            with pytest.raises(type(e)):
+                _with_tape(True, lambda: _vjp_all(f, args, entry.diff))
+            continue
+        got = _with_tape(True, lambda: _vjp_all(f, args, entry.diff))
+        _assert_same(got, want, f"{entry.name} (seed {seed})")
+
+
+def test_higher_order_templates_are_built_once_per_structure(monkeypatch):
+    built = []
+    orig = tape._split_by_linearize
+
+    def spy(prim, *a):
+        built.append(prim.name)
+        return orig(prim, *a)
+    monkeypatch.setattr(tape, "_split_by_linearize", spy)
+
+    def f(x, c):
+        return lax.cond(jnp.sum(x) > 0, lambda x: jnp.sum(jnp.sin(x) * c),
+                        lambda x: jnp.sum(x * x), x)
+    g = jax.grad(f)
+    x = jnp.linspace(0.1, 1.0, 7)
+    for k in range(5):
+        np.testing.assert_allclose(g(x * (k + 1), 2.0), 2.0 * np.cos(np.asarray(x) * (k + 1)),
+                                   rtol=1e-6)
+    assert built == ["cond"]  # traced anew each call; compiled on the second sighting
+    # a closed-over scalar that changes from call to call: each call's own value
+    for c in (1.0, -3.0, 0.5):
+        np.testing.assert_allclose(g(x, c), c * np.cos(np.asarray(x)), rtol=1e-6)
+
+
+def test_higher_order_templates_see_closed_over_arrays_change():
+    w_small = np.ones(3, np.float32)                # keyed by its bytes
+    w_big = np.ones(5000, np.float32)               # too big to key: no template
+    frozen = [jnp.full(5000, 2.0)]                  # an immutable Array: keyed by identity
+
+    def loss(x, w):
+        return lax.cond(True, lambda x: jnp.sum(jnp.sin(x[0]) * w), lambda x: 0.0, (x,))
+
+    for _ in range(3):
+        for k in (1.0, 2.0, -1.0):
+            w_small[:] = k
+            np.testing.assert_allclose(jax.grad(loss)(0.3, w_small), 3 * k * np.cos(0.3), rtol=1e-6)
+            w_big[:] = k
+            np.testing.assert_allclose(jax.grad(loss)(0.3, w_big), 5000 * k * np.cos(0.3),
+                                       rtol=1e-5)
+            frozen[0] = jnp.full(5000, k)
+            np.testing.assert_allclose(jax.grad(lambda x: loss(x, frozen[0]))(0.3),
+                                       5000 * k * np.cos(0.3), rtol=1e-5)
+
+
+def test_grad_of_jit_compiles_its_pullback_once(monkeypatch):
+    """grad(jit(f)) eagerly: the jit's Jaxpr is cached, so its template is built once and
+    later calls run compiled code (no tracing or code generation per call)."""
+    from purejax._src import jit as jit_mod
+
+    @jax.custom_jvp
+    def log1pexp(x):
+        return jnp.log1p(jnp.exp(x))
+
+    log1pexp.defjvp(lambda p, t: (log1pexp(p[0]), t[0] * jax.nn.sigmoid(p[0])))
+    g = jax.grad(jax.jit(lambda x: log1pexp(x) * 2.0))
+    for x in (0.5, 3.0):
+        g(x)
+    compiled = []
+    orig = jit_mod.compiled_for
+    monkeypatch.setattr(jit_mod, "compiled_for", lambda *a, **k: compiled.append(1) or orig(*a, **k))
+    for x in (-2.0, 0.0, 1.5, 100.0):
+        np.testing.assert_allclose(g(x), 2.0 / (1.0 + np.exp(-np.float32(x))), rtol=1e-6)
+    assert compiled == []
+
+
+def test_higher_order_templates_key_the_custom_rules_inside():
+    """Two eager conds whose branches compute the same primal with different custom
+    rules must not share a template (generated code for the primal alone would)."""
+    def make(scale):
+        @jax.custom_jvp
+        def f(x):
+            return jnp.sin(x)
+        f.defjvp(lambda p, t: (f(p[0]), scale * t[0]))
+        return f
+
+    for _ in range(2):
+        for scale in (1.0, 2.0, -3.0):
+            f = make(scale)
+            g = jax.grad(lambda x: lax.cond(x > 0, f, lambda x: x, x))
+            assert float(g(1.0)) == scale

@@ -41,6 +41,7 @@ from purejax._src.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray
 VALUE_KEY_BYTES = 1 << 12
 
 _MEMO = "structural_key"
+_MEMO_FULL = "structural_key_full"
 
 
 class _Unkeyable(Exception):
@@ -86,11 +87,12 @@ def closed_jaxpr_key(closed: ClosedJaxpr) -> Key | None:
         return None
 
 
-def params_key(params: dict) -> Key | None:
+def params_key(params: dict, full: bool = False) -> Key | None:
     """A hashable structural key for an equation's params (sub-Jaxprs by structure),
-    or None."""
+    or None. `full`: every param of every equation counts, `key_params` or not (a key
+    for differentiating the equation: its custom_jvp_calls' rules matter then)."""
     try:
-        return Key(_KeyBuilder().param(params))
+        return Key(_KeyBuilder(full).param(params))
     except _Unkeyable:
         return None
 
@@ -105,11 +107,13 @@ _EMPTY_PARAMS = (dict, ())
 
 
 class _KeyBuilder:
-    def __init__(self):
+    def __init__(self, full: bool = False):
         self.volatile = False  # the key includes a mutable value's current contents
+        self.full = full
+        self.memo = _MEMO_FULL if full else _MEMO
 
     def closed(self, closed: ClosedJaxpr) -> Key:
-        memo = closed.side.get(_MEMO)
+        memo = closed.side.get(self.memo)
         if memo is not None:
             return memo
         outer, self.volatile = self.volatile, False
@@ -119,7 +123,7 @@ class _KeyBuilder:
         tokens.extend(self.value(c) for c in closed.consts)
         key = Key(tuple(tokens))
         if not self.volatile:
-            closed.side[_MEMO] = key
+            closed.side[self.memo] = key
         self.volatile = outer or self.volatile
         return key
 
@@ -137,7 +141,8 @@ class _KeyBuilder:
             if not params:
                 app(_EMPTY_PARAMS)
             else:
-                only = getattr(lowerings.get(eqn.primitive), "key_params", None)
+                only = None if self.full else \
+                    getattr(lowerings.get(eqn.primitive), "key_params", None)
                 if only is not None:
                     params = {k: params[k] for k in only if k in params}
                 app(self.param(params))

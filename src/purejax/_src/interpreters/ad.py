@@ -145,8 +145,16 @@ class JVPTrace(Trace):
             raise MissingRuleError(prim.name, "Differentiation (jvp)",
                                    "define it with ad.defjvp or wrap the computation in "
                                    "custom_jvp/custom_vjp")
-        with core.set_current_trace(self.parent):
-            primal_out, tangent_out = rule(primals, tangents, **params)
+        done = None
+        if prim.eval_with_arrays and type(self.parent) is core.EvalTrace:
+            # eager cond/scan/jit...: the rule compiled once per structure
+            from purejax._src.interpreters.jvp_templates import eager_jvp
+            done = eager_jvp(prim, primals, tangents, params)
+        if done is not None:
+            primal_out, tangent_out = done
+        else:
+            with core.set_current_trace(self.parent):
+                primal_out, tangent_out = rule(primals, tangents, **params)
         if prim.multiple_results:
             return [JVPTracer(self, p, t) for p, t in core.zip_checked(primal_out, tangent_out)]
         return JVPTracer(self, primal_out, tangent_out)

@@ -13,11 +13,14 @@ evaluated and transposed), so values are the same as on the staged path:
   linear part are compiled once per signature (`_Template`) and called on NumPy
   buffers: no tracers, no staging, no per-operation Jaxpr.
 
+Higher-order primitives (jit, cond, scan, remat...) get templates too, keyed by the
+structure of their sub-Jaxprs (backends/structural_key.py), which eager control flow
+traces anew on every call: grad(jit(f)) and grad of a cond compile once, not per call.
 Operands or cotangents that are tracers of an enclosing vmap or jvp get the same
 template, its equations bound to that trace instead of compiled. Anything unusual
-(higher-order primitives, custom rules, unhashable parameters, NaN/inf checking)
-takes the per-operation linearize path, which handles everything the staged path
-handles. Nested transformations see this trace as an ordinary parent.
+(custom rules, unhashable parameters, NaN/inf checking) takes the per-operation
+linearize path, which handles everything the staged path handles. Nested
+transformations see this trace as an ordinary parent.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ import numpy as np
 
 from purejax._src import core, dtypes
 from purejax._src.array import Array
+from purejax._src.backends import structural_key
 from purejax._src.config import _flags
 from purejax._src.core import ClosedJaxpr, Literal, Trace, Tracer
 from purejax._src.interpreters import ad
@@ -385,8 +389,7 @@ _CACHE_LIMIT = 4096
 
 
 def _template_for(prim, primals, parents, params):
-    if prim.eval_with_arrays or prim.jvp is None or _flags["jax_debug_nans"] \
-            or _flags["jax_debug_infs"]:
+    if prim.jvp is None or _flags["jax_debug_nans"] or _flags["jax_debug_infs"]:
         return None
     sig = []
     for x, p in zip(primals, parents):
@@ -401,11 +404,21 @@ def _template_for(prim, primals, parents, params):
             sig.append((a.shape, a.dtype, a.weak_type, p is not None))
         else:
             return None  # Python scalars and foreign values: the general path coerces them
-    try:
-        key = (prim, tuple(sig), tuple(params.items()) if params else ())
+    if prim.eval_with_arrays:
+        # a primitive of sub-Jaxprs (jit, cond, scan, remat...): eager control flow
+        # traces them anew on every call, so they are keyed by structure, with every
+        # param of their equations (their custom rules' too: they are differentiated)
+        pkey = structural_key.params_key(params, full=True)
+        if pkey is None:
+            return None
+        key = (prim, tuple(sig), pkey, _flags["purejax_jit_backend"])
         hit = _templates.get(key)
-    except TypeError:
-        return None
+    else:
+        try:
+            key = (prim, tuple(sig), tuple(params.items()) if params else ())
+            hit = _templates.get(key)
+        except TypeError:
+            return None
     if hit is not None:
         return hit if hit is not False else None
     n = _seen.get(key, 0) + 1
@@ -459,6 +472,26 @@ def _memo_keys(known: core.Jaxpr):
     return tuple(keys) if len({k for k in keys if k is not _OPERAND}) > 1 else None
 
 
+def _split_by_linearize(prim, params, in_avals, diff):
+    """The JVP of a higher-order primitive split as `_Template` needs it, by staging
+    `linearize` itself: its known work (the primitive's partial-evaluation rule splits
+    the sub-Jaxprs) becomes the known Jaxpr, outputs then residuals; its linear Jaxpr,
+    residuals first, the unknown one. (pe.partial_eval_jaxpr has no such rules: it
+    would leave the whole primitive unknown.)"""
+    box = []
+
+    def known_fn(*primals):
+        outs, lin = ad.linearize_flat(lambda *xs: _as_list(prim, prim.bind(*xs, **params)),
+                                      primals, diff)
+        box.append(lin)
+        return list(outs) + list(lin.consts)
+
+    known, consts, _ = pe.trace_to_jaxpr(known_fn, in_avals)
+    lin = box[0]
+    return (known, consts, pe.convert_constvars_jaxpr(lin.jaxpr), list(lin.out_nonzero),
+            len(lin.consts))
+
+
 class _Template:
     """The JVP rule of one primitive at one operand signature, split into a compiled
     forward part (primal outputs and residuals) and a compiled transposed linear part
@@ -481,15 +514,22 @@ class _Template:
             nz_box.append([type(t) is not Zero for t in touts])
             return outs + [t for t in touts if type(t) is not Zero]
 
-        jaxpr, consts, _ = pe.trace_to_jaxpr(jvp_fn, in_avals + tan_avals)
-        out_nonzero = nz_box[0]
-        n_out = len(out_nonzero)
-        known, unknown, out_unknowns, num_res = pe.partial_eval_jaxpr(
-            jaxpr, [False] * n + [True] * len(tan_avals))
-        if any(out_unknowns[:n_out]) or not all(out_unknowns[n_out:]):
-            raise _NotSplittable(prim.name)
+        if prim.eval_with_arrays:
+            known, consts, unknown, out_nonzero, num_res = _split_by_linearize(
+                prim, params, in_avals, diff)
+            n_out = len(out_nonzero)
+            out_vars = known.outvars[:n_out]
+        else:
+            jaxpr, consts, _ = pe.trace_to_jaxpr(jvp_fn, in_avals + tan_avals)
+            out_nonzero = nz_box[0]
+            n_out = len(out_nonzero)
+            known, unknown, out_unknowns, num_res = pe.partial_eval_jaxpr(
+                jaxpr, [False] * n + [True] * len(tan_avals))
+            if any(out_unknowns[:n_out]) or not all(out_unknowns[n_out:]):
+                raise _NotSplittable(prim.name)
+            out_vars = jaxpr.outvars[:n_out]
         self.out_nonzero = out_nonzero
-        self.out_weak = [v.aval.weak_type for v in jaxpr.outvars[:n_out]]
+        self.out_weak = [v.aval.weak_type for v in out_vars]
         self.diff = diff
         self.name = prim.name
         self.known = ClosedJaxpr(known, consts)
@@ -497,7 +537,7 @@ class _Template:
         self.transposed = jit._transpose_jaxpr(
             ClosedJaxpr(unknown, []), (False,) * num_res + (True,) * len(tan_avals),
             (True,) * n_ct)
-        self.out_avals = [v.aval for v in jaxpr.outvars[:n_out]]
+        self.out_avals = [v.aval for v in out_vars]
         self.res_weak = [v.aval.weak_type for v in known.outvars[n_out:]]
         self.ct_weak = [a.weak_type for a in self.transposed.out_avals]
         self.n_out = n_out
