@@ -99,4 +99,4 @@ def test_dump_generated_code(capsys):
 
 def test_staged_equations_record_user_source():
     closed = jax.make_jaxpr(lambda x: jnp.sin(x))(1.)
-    assert all("test_debugging.py" in (e.source or "") for e in closed.eqns)
+    assert all("test_debugging.py" in str(e.source or "") for e in closed.eqns)

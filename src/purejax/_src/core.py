@@ -140,12 +140,14 @@ class JaxprEqn:
     __slots__ = ("invars", "outvars", "primitive", "params", "source")
 
     def __init__(self, invars: list, outvars: list, primitive: "Primitive", params: dict,
-                 source: str | None = None):
+                 source=None):
         self.invars = invars
         self.outvars = outvars
         self.primitive = primitive
         self.params = params
-        self.source = source  # "file:line (function)" of the user code that staged it
+        # where the user code that staged it is: partial_eval.SourceInfo, or a string
+        # "file:line (function)"; shown with str()
+        self.source = source
 
     def __repr__(self):
         from purejax._src.pretty import pp_eqn_standalone

@@ -26,26 +26,49 @@ from purejax._src.core import (ClosedJaxpr, Jaxpr, JaxprEqn, Literal, ShapedArra
 _ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def user_source() -> str | None:
-    """'file:line (function)' of the innermost frame outside purejax's engine."""
+class SourceInfo:
+    """Where user code staged an equation, shown as 'file:line (function)'. Kept as
+    the code object and instruction offset, the line found only when shown: finding
+    it and formatting cost more than the rest of staging an equation."""
+    __slots__ = ("code", "lasti")
+
+    def __init__(self, code, lasti: int):
+        self.code = code
+        self.lasti = lasti
+
+    def __str__(self):
+        line = None
+        for start, end, lineno in self.code.co_lines():
+            if start <= self.lasti < end:
+                line = lineno
+                break
+        return f"{self.code.co_filename}:{line} ({self.code.co_name})"
+
+    __repr__ = __str__
+
+
+def user_source() -> SourceInfo | None:
+    """The innermost frame outside purejax's engine, as a SourceInfo."""
     f = sys._getframe(2)
     engine = _ENGINE_CODE
     while f is not None:
         code = f.f_code
-        inside = engine.get(code)
-        if inside is None:
+        # by id: hashing a code object hashes its contents, for every frame walked
+        hit = engine.get(id(code))
+        if hit is None or hit[0] is not code:
             fn = code.co_filename
-            inside = fn.startswith(_ENGINE_DIR) or fn.startswith("<purejax")
+            hit = (code, fn.startswith(_ENGINE_DIR) or fn.startswith("<purejax"))
             if len(engine) >= 4096:
                 engine.clear()
-            engine[code] = inside
-        if not inside:
-            return f"{code.co_filename}:{f.f_lineno} ({code.co_name})"
+            engine[id(code)] = hit  # holds the code object: its id is not reused
+        if not hit[1]:
+            return SourceInfo(code, f.f_lasti)
         f = f.f_back
     return None
 
 
-# code object -> whether it is the engine's (user_source runs for every staged equation)
+# id(code object) -> (the code object, whether it is the engine's): user_source runs
+# for every staged equation
 _ENGINE_CODE: dict = {}
 
 
