@@ -11,7 +11,7 @@ Two facts shape this module:
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -542,6 +542,11 @@ def _sequence_dtype(seq: Any) -> np.dtype:
     return _promote(pairs)[0]
 
 
+# Called when coerce_to_array meets a NumPy array the user may still write to: tracing
+# notes that what it stages depends on a mutable value (set by partial_eval).
+mutable_input_hook: Callable[[], None] | None = None
+
+
 def coerce_to_array(x: Any, dtype: Any = None) -> np.ndarray:
     """Convert Python scalars, nested lists/tuples and array-likes to a NumPy array
     with purejax's canonical dtype (or `canonicalize_dtype(dtype)` when given).
@@ -556,6 +561,8 @@ def coerce_to_array(x: Any, dtype: Any = None) -> np.ndarray:
         raise _not_array_like(x)
     if isinstance(x, (np.ndarray, np.generic)):
         arr = np.asarray(x)
+        if type(x) is np.ndarray and x.flags.writeable and mutable_input_hook is not None:
+            mutable_input_hook()
     elif is_python_scalar(x):
         dt = target if target is not None else python_scalar_dtype(x)
         if dt == float0:

@@ -18,6 +18,7 @@ unknown value) so that loop carries keep one type across iterations.
 """
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from typing import Callable, Sequence
 
@@ -27,6 +28,7 @@ from purejax._src import core, dtypes
 from purejax._src import tree_util as tu
 from purejax._src.array import Array
 from purejax._src.backends.structural_key import Key, closed_jaxpr_key, params_key
+from purejax._src.config import config
 from purejax._src.core import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Tracer, Var
 from purejax._src.debug_info import DebugInfo, func_name
 from purejax._src.interpreters import ad, batching
@@ -78,17 +80,50 @@ class Traced:
         self.out_tree = out_tree
 
 
+# fun -> {(in_tree, in_avals, transform, ...): Traced}: as JAX, a function object
+# passed again with the same input types is not traced again (its Python runs once:
+# prints in it show once; it sees the globals of its first trace).
+_traces: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_TRACES_PER_FUN = 8
+
+
 def trace_fun(fun: Callable, in_tree, in_avals: Sequence[ShapedArray], transform: str,
               interpreted: bool = False) -> Traced:
     """Stage `fun(*tree_unflatten(in_tree, args))`; its pytree output is flattened.
     `interpreted`: the primitive's impl interprets the Jaxpr rather than compiling it
-    (eager cond), so there is no compiled code to reuse (see hoisting.py)."""
-    store = []
+    (eager cond), so there is no compiled code to reuse (see hoisting.py).
+    Cached per function object and input types, as JAX's control flow caches its
+    traces, when the trace closed over no tracer."""
     context = hoisting.eager_context(core.current_trace())
+    try:
+        per_fun = _traces.get(fun)
+        key = (in_tree, tuple((a.shape, a.dtype, a.weak_type) for a in in_avals), transform,
+               interpreted, context, config.trace_context())
+        hit = per_fun.get(key) if per_fun is not None else None
+    except TypeError:  # not weakly referenceable, or unhashable
+        per_fun = key = hit = None
+    if hit is not None:
+        return hit
+    traced, reusable = _trace_fun(fun, in_tree, in_avals, transform, interpreted, context)
+    if key is not None and reusable:
+        if per_fun is None:
+            per_fun = _traces[fun] = {}
+        elif len(per_fun) >= _TRACES_PER_FUN:
+            per_fun.clear()
+        per_fun[key] = traced
+    return traced
+
+
+def _trace_fun(fun, in_tree, in_avals, transform, interpreted, context) -> tuple[Traced, bool]:
+    """(the Traced, whether a later call may reuse it: it closed over no tracer and no
+    NumPy array the user may mutate)."""
+    store = []
     eager = context is not None
     nested_operands: list = []
+    traces: list = []
 
     def flat(*args):
+        traces.append(core.current_trace())
         if eager:
             nested_operands.append(hoisting.mark_eager_body(core.current_trace()))
         out = fun(*tu.tree_unflatten(in_tree, list(args)))
@@ -109,7 +144,8 @@ def trace_fun(fun: Callable, in_tree, in_avals: Sequence[ShapedArray], transform
         jaxpr, consts = hoisting.hoist_varying_literals(fun, transform, jaxpr, consts,
                                                         nested_operands[-1])
     hoisted = pe.convert_constvars_jaxpr(jaxpr)
-    return Traced(ClosedJaxpr(hoisted, []), list(consts), store[-1])
+    reusable = not traces[-1].mutable_consts and not any(isinstance(c, Tracer) for c in consts)
+    return Traced(ClosedJaxpr(hoisted, []), list(consts), store[-1]), reusable
 
 
 def common_consts(traced: Sequence[Traced]) -> tuple[list[ClosedJaxpr], list]:
@@ -591,9 +627,10 @@ def _cached_runner(make_runner: Callable, params: dict) -> Callable:
     return runner
 
 
-# Eager control flow traces its user functions again on every call, so its sub-Jaxprs
-# are new objects each time (the caches on them start empty) though usually equal in
-# structure to the last call's. These caches map structural keys
+# Eager control flow traces its user functions again on every call when they are new
+# function objects (closures made by the calling function, the usual case; the same
+# object is traced once, see trace_fun), so its sub-Jaxprs are new objects each time
+# (the caches on them start empty) though usually equal in structure to the last call's. These caches map structural keys
 # (backends/structural_key.py: equal keys, equal generated code) to what was built
 # for an earlier call, so a repeated call costs tracing, a key and the run.
 _runners: OrderedDict = OrderedDict()

@@ -2,7 +2,8 @@
 
 Tracing inlines the concrete rank-0 values a function uses as Literals, as JAX does,
 and the code generator folds them into the code. Eager control flow traces its
-functions anew on every call and reuses code compiled for an earlier call only when
+functions anew on every call (closures made per call are new function objects: only the
+same object is traced once, common.trace_fun) and reuses code compiled for an earlier call only when
 the Jaxprs are equal, Literal values included (common._structural_cached). A loop body
 that closes over a scalar argument of the function running it (a Newton solver's
 `a`, a step size) has a Literal that changes from call to call, and would be compiled

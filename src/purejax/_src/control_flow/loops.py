@@ -9,6 +9,7 @@ it supports reverse mode.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -296,6 +297,38 @@ def _fori_index_dtype(lower, upper, lo_aval, hi_aval):
                     f"{lo_aval.dtype.name} and {hi_aval.dtype.name}")
 
 
+_wrappers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _fori_wrappers(body_fun: Callable) -> tuple:
+    """(scan body, while cond, while body) running `body_fun`: the same objects for the
+    same body_fun, so that their traces are cached as body_fun's would be (as JAX).
+    They hold body_fun weakly, so that the cache entry goes with it."""
+    try:
+        hit = _wrappers.get(body_fun)
+        if hit is None:
+            hit = _wrappers[body_fun] = _make_fori_wrappers(weakref.ref(body_fun))
+        return hit
+    except TypeError:  # not weakly referenceable: new wrappers, traced on every call
+        return _make_fori_wrappers(lambda: body_fun)
+
+
+def _make_fori_wrappers(get_body: Callable) -> tuple:
+    def scan_body(carry, _):
+        i, x = carry
+        return (ew.add(i, 1), get_body()(i, x)), None
+
+    def cond(carry):
+        i, hi, _ = carry
+        return ew.lt(i, hi)
+
+    def body(carry):
+        i, hi, x = carry
+        return ew.add(i, 1), hi, get_body()(i, x)
+
+    return scan_body, cond, body
+
+
 def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any, *,
               unroll: int | bool | None = None) -> Any:
     """Loop from lower to upper by reduction to while_loop or scan:
@@ -324,11 +357,9 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any, *,
         if length == 0 and cf.disable_jit_enabled():
             return init_val  # as JAX: the Python-loop scan cannot type a zero-length loop
 
-        def scan_body(carry, _):
-            i, x = carry
-            return (ew.add(i, 1), body_fun(i, x)), None
         # A Python int initial index: weakly typed, so `c + i` keeps the carry's dtype.
-        (_, result), _ = scan(scan_body, (lo_static, init_val), None, length=length,
+        (_, result), _ = scan(_fori_wrappers(body_fun)[0], (lo_static, init_val), None,
+                              length=length,
                               unroll=1 if unroll is None else unroll)
         return result
     # JAX's test, which accepts unroll=True as well (True == 1).
@@ -336,14 +367,7 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable, init_val: Any, *,
         raise ValueError("Can only use `unroll` in `fori_loop` if the loop bounds are "
                          "statically known.")
 
-    def cond(carry):
-        i, hi, _ = carry
-        return ew.lt(i, hi)
-
-    def body(carry):
-        i, hi, x = carry
-        return ew.add(i, 1), hi, body_fun(i, x)
-
+    _, cond, body = _fori_wrappers(body_fun)
     # Only a bound of another dtype is converted, so a Python int lower bound keeps
     # the index weakly typed, as in JAX.
     if lo_aval.dtype != dtype:

@@ -114,6 +114,21 @@ class JaxprTracer(Tracer):
         return f"JitTracer({self.aval})"
 
 
+def _note_mutable_const(trace) -> None:
+    """Mark `trace` and the traces staging it as having captured a NumPy array the
+    user may still write to (its value when traced is baked in), so that their Jaxprs
+    are not reused for a later call (control_flow.common.trace_fun's cache): JAX
+    passes such an array to a cached loop body by reference, so the loop sees it
+    mutated."""
+    while trace is not None:
+        if type(trace) is JaxprTrace:
+            trace.mutable_consts = True
+        trace = getattr(trace, "parent", None)
+
+
+dtypes.mutable_input_hook = lambda: _note_mutable_const(core.current_trace())
+
+
 class JaxprTrace(Trace):
     def __init__(self, parent: Trace, *, stage_all: bool, debug_info: Any = None):
         self.parent = parent
@@ -124,6 +139,7 @@ class JaxprTrace(Trace):
         self.constvars: list[Var] = []
         self.consts: list = []
         self._const_ids: dict = {}  # id -> (Var, the value, kept alive)
+        self.mutable_consts = False  # see _note_mutable_const
 
     def _describe(self):
         if self.debug_info is not None:
@@ -150,6 +166,8 @@ class JaxprTrace(Trace):
         return self.const_atom(x)
 
     def const_atom(self, x):
+        if type(x) is np.ndarray and x.flags.writeable:
+            _note_mutable_const(self)
         if not isinstance(x, Tracer):
             aval = _const_aval(x)
             if aval.shape == ():

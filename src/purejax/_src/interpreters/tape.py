@@ -15,7 +15,7 @@ evaluated and transposed), so values are the same as on the staged path:
 
 Higher-order primitives (jit, cond, scan, remat...) get templates too, keyed by the
 structure of their sub-Jaxprs (backends/structural_key.py), which eager control flow
-traces anew on every call: grad(jit(f)) and grad of a cond compile once, not per call.
+traces anew on every call for closures made per call: grad(jit(f)) and grad of a cond compile once, not per call.
 Operands or cotangents that are tracers of an enclosing vmap or jvp get the same
 template, its equations bound to that trace instead of compiled. Anything unusual
 (custom rules, unhashable parameters, NaN/inf checking) takes the per-operation
