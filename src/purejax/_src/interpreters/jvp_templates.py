@@ -21,7 +21,7 @@ from purejax._src.config import _flags
 from purejax._src.core import ClosedJaxpr
 from purejax._src.interpreters import partial_eval as pe
 
-_seen: dict = {}
+_seen: dict = {}  # hash(key) -> sightings: holds no key (keys may hold big consts)
 _compiled: dict = {}
 _CACHE_LIMIT = 1024
 
@@ -86,11 +86,11 @@ def eager_jvp(prim, primals, tangents, params):
     key = (prim, tuple(sig), pkey, _flags["purejax_jit_backend"])
     hit = _compiled.get(key)
     if hit is None:
-        n = _seen.get(key, 0) + 1
+        n = _seen.get(hash(key), 0) + 1
         if n < 2:
             if len(_seen) >= _CACHE_LIMIT:
                 _seen.clear()
-            _seen[key] = n
+            _seen[hash(key)] = n
             return None
         try:
             hit = _Compiled(prim, params, sig)

@@ -383,7 +383,7 @@ def _lin_pullback(lin: ad.LinearFunction):
 # ---------------------------------------------------------------------------
 # Compiled per-signature pullbacks
 
-_seen: dict = {}
+_seen: dict = {}  # hash(key) -> sightings: holds no key (keys may hold big consts)
 _templates: dict = {}
 _CACHE_LIMIT = 4096
 
@@ -421,11 +421,11 @@ def _template_for(prim, primals, parents, params):
             return None
     if hit is not None:
         return hit if hit is not False else None
-    n = _seen.get(key, 0) + 1
+    n = _seen.get(hash(key), 0) + 1
     if n < 2:  # compile only what repeats; a one-off pays the general path once
         if len(_seen) >= _CACHE_LIMIT:
             _seen.clear()
-        _seen[key] = n
+        _seen[hash(key)] = n
         return None
     try:
         tmpl = _Template(prim, params, sig)
