@@ -630,9 +630,10 @@ def _cached_runner(make_runner: Callable, params: dict) -> Callable:
 # Eager control flow traces its user functions again on every call when they are new
 # function objects (closures made by the calling function, the usual case; the same
 # object is traced once, see trace_fun), so its sub-Jaxprs are new objects each time
-# (the caches on them start empty) though usually equal in structure to the last call's. These caches map structural keys
-# (backends/structural_key.py: equal keys, equal generated code) to what was built
-# for an earlier call, so a repeated call costs tracing, a key and the run.
+# (the caches on them start empty) though usually equal in structure to the last
+# call's. These caches map structural keys (backends/structural_key.py: equal keys,
+# equal generated code) to what was built for an earlier call, so a repeated call
+# costs tracing, a key and the run.
 _runners: OrderedDict = OrderedDict()
 _compiled_subs: OrderedDict = OrderedDict()
 STRUCTURAL_CACHE_SIZE = 256

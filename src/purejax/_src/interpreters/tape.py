@@ -14,8 +14,8 @@ evaluated and transposed), so values are the same as on the staged path:
   buffers: no tracers, no staging, no per-operation Jaxpr.
 
 Higher-order primitives (jit, cond, scan, remat...) get templates too, keyed by the
-structure of their sub-Jaxprs (backends/structural_key.py), which eager control flow
-traces anew on every call for closures made per call: grad(jit(f)) and grad of a cond compile once, not per call.
+structure of their sub-Jaxprs (backends/structural_key.py: eager control flow traces
+closures made per call anew), so grad(jit(f)) and grad of a cond compile once.
 Operands or cotangents that are tracers of an enclosing vmap or jvp get the same
 template, its equations bound to that trace instead of compiled. Anything unusual
 (custom rules, unhashable parameters, NaN/inf checking) takes the per-operation
