@@ -532,7 +532,7 @@ def test_sin_and_cos_of_one_buffer_share_forward_work(mode, dtype, shape, monkey
             np.testing.assert_array_equal(_bits(o), _bits(a))
         monkeypatch.setattr(tape, "_memo_keys", lambda known: None)
         monkeypatch.setattr(tape, "_templates", {})
-        monkeypatch.setattr(tape, "_seen", {})
+        monkeypatch.setattr(tape, "_seen", set())
         for _ in range(3):
             out, pullback = jax.vjp(_sincos_fn, x)
             want_ct = pullback(_real_ct(out))
@@ -671,7 +671,8 @@ def test_grad_of_jit_compiles_its_pullback_once(monkeypatch):
 
 def test_higher_order_templates_key_the_custom_rules_inside():
     """Two eager conds whose branches compute the same primal with different custom
-    rules must not share a template (generated code for the primal alone would)."""
+    rules must not share a template (generated code for the primal alone would): nor
+    the tape's (grad) nor eager jvp's (interpreters/jvp_templates.py)."""
     def make(scale):
         @jax.custom_jvp
         def f(x):
@@ -684,3 +685,5 @@ def test_higher_order_templates_key_the_custom_rules_inside():
             f = make(scale)
             g = jax.grad(lambda x: lax.cond(x > 0, f, lambda x: x, x))
             assert float(g(1.0)) == scale
+            _, t = jax.jvp(lambda x: lax.cond(x > 0, f, lambda x: x, x), (1.0,), (1.0,))
+            assert float(t) == scale

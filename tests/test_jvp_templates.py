@@ -98,21 +98,6 @@ def test_compiled_once_per_structure_and_symbolic_zero_patterns(monkeypatch):
         np.testing.assert_allclose(t, np.cos(np.asarray(x)) * 2.0 * c, rtol=1e-6)
 
 
-def test_custom_rules_inside_keep_their_own_derivatives():
-    def make(scale):
-        @jax.custom_jvp
-        def f(x):
-            return jnp.sin(x)
-        f.defjvp(lambda p, t: (f(p[0]), scale * t[0]))
-        return f
-
-    for _ in range(2):
-        for scale in (1.0, 2.0, -3.0):
-            f = make(scale)
-            _, t = jax.jvp(lambda x: lax.cond(x > 0, f, lambda x: x, x), (1.0,), (1.0,))
-            assert float(t) == scale
-
-
 def test_debug_nans_takes_the_checked_path():
     f = lambda x: lax.cond(x > 0, lambda x: jnp.log(x - 2.0), lambda x: x, x)
     for _ in range(3):

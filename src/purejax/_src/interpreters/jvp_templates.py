@@ -20,8 +20,9 @@ from purejax._src.backends import structural_key
 from purejax._src.config import _flags
 from purejax._src.core import ClosedJaxpr
 from purejax._src.interpreters import partial_eval as pe
+from purejax._src.interpreters.tape import seen_before
 
-_seen: dict = {}  # hash(key) -> sightings: holds no key (keys may hold big consts)
+_seen: set = set()  # hashes of the keys seen once (tape.seen_before)
 _compiled: dict = {}
 _CACHE_LIMIT = 1024
 
@@ -86,11 +87,7 @@ def eager_jvp(prim, primals, tangents, params):
     key = (prim, tuple(sig), pkey, _flags["purejax_jit_backend"])
     hit = _compiled.get(key)
     if hit is None:
-        n = _seen.get(hash(key), 0) + 1
-        if n < 2:
-            if len(_seen) >= _CACHE_LIMIT:
-                _seen.clear()
-            _seen[hash(key)] = n
+        if not seen_before(_seen, key):
             return None
         try:
             hit = _Compiled(prim, params, sig)

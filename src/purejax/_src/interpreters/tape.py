@@ -383,9 +383,21 @@ def _lin_pullback(lin: ad.LinearFunction):
 # ---------------------------------------------------------------------------
 # Compiled per-signature pullbacks
 
-_seen: dict = {}  # hash(key) -> sightings: holds no key (keys may hold big consts)
+_seen: set = set()  # hashes of the keys seen once (see seen_before)
 _templates: dict = {}
 _CACHE_LIMIT = 4096
+
+
+def seen_before(seen: set, key) -> bool:
+    """Whether `key` was seen before; else notes it. By hash, holding no key: a key
+    may hold a large const, which a one-off call must not keep alive."""
+    h = hash(key)
+    if h in seen:
+        return True
+    if len(seen) >= _CACHE_LIMIT:
+        seen.clear()
+    seen.add(h)
+    return False
 
 
 def _template_for(prim, primals, parents, params):
@@ -421,12 +433,8 @@ def _template_for(prim, primals, parents, params):
             return None
     if hit is not None:
         return hit if hit is not False else None
-    n = _seen.get(hash(key), 0) + 1
-    if n < 2:  # compile only what repeats; a one-off pays the general path once
-        if len(_seen) >= _CACHE_LIMIT:
-            _seen.clear()
-        _seen[hash(key)] = n
-        return None
+    if not seen_before(_seen, key):  # compile only what repeats: a one-off pays the
+        return None                   # general path once
     try:
         tmpl = _Template(prim, params, sig)
     except Exception:  # a rule that needs concrete values: stay on the general path
