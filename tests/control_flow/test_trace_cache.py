@@ -199,3 +199,30 @@ def test_callable_objects_that_cannot_be_weakly_referenced_still_work():
     for _ in range(2):
         assert float(lax.scan(Step(), 0.0, jnp.arange(4.0))[0]) == 6.0
         assert float(lax.fori_loop(0, 3, lambda i, x: Step()(x, 1.0)[0], 0.0)) == 3.0
+
+
+def test_disable_jit_runs_the_python_every_iteration_and_pytrees_are_in_the_key():
+    n = {"body": 0, "step": 0}
+
+    def body(x):
+        n["body"] += 1
+        return x + 1.0
+
+    for _ in range(2):
+        lax.while_loop(lambda x: x < 3.0, body, 0.0)
+    assert n["body"] == 1
+    with jax.disable_jit():  # as JAX: a Python loop, the body run per iteration
+        for _ in range(2):
+            assert float(lax.while_loop(lambda x: x < 3.0, body, 0.0)) == 3.0
+    assert n["body"] == 7
+
+    def step(c, x):
+        n["step"] += 1
+        return jax.tree_util.tree_map(lambda v: v + x, c), None
+
+    xs = jnp.arange(3.0)
+    assert float(lax.scan(step, (0.0, 1.0), xs)[0][1]) == 4.0
+    assert float(lax.scan(step, [0.0, 1.0], xs)[0][1]) == 4.0    # a new pytree: traced
+    assert float(lax.scan(step, {"a": 0.0, "b": 1.0}, xs)[0]["b"]) == 4.0
+    assert float(lax.scan(step, (0.0, 1.0), xs)[0][1]) == 4.0    # seen: not traced
+    assert n["step"] == 3
