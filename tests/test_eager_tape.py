@@ -687,3 +687,33 @@ def test_higher_order_templates_key_the_custom_rules_inside():
             assert float(g(1.0)) == scale
             _, t = jax.jvp(lambda x: lax.cond(x > 0, f, lambda x: x, x), (1.0,), (1.0,))
             assert float(t) == scale
+
+
+def test_forward_over_reverse_runs_compiled_jvps_of_the_templates(monkeypatch):
+    """jvp(grad(f)) eagerly: the tape's templates see JVP tracers with concrete primals
+    and tangents; their parts run as compiled JVPs (one per tangent pattern), and each
+    call gets its own values (compared with jit, which stages the same rules)."""
+    used = []
+    orig = tape._Template._jvp_call
+
+    def spy(self, part, closed, args, trace):
+        out = orig(self, part, closed, args, trace)
+        used.append(out is not None)
+        return out
+    monkeypatch.setattr(tape._Template, "_jvp_call", spy)
+
+    def f(x):
+        return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+    def hvp(x, v):
+        return jax.jvp(jax.grad(f), (x,), (v,))
+
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        x = rng.standard_normal(50).astype(np.float32)
+        v = rng.standard_normal(50).astype(np.float32)
+        g, h = hvp(x, v)
+        g_jit, h_jit = jax.jit(hvp)(x, v)
+        np.testing.assert_allclose(g, g_jit, rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(h, h_jit, rtol=1e-5, atol=1e-3)
+    assert any(used)

@@ -36,6 +36,8 @@ from purejax._src.core import ClosedJaxpr, Literal, Trace, Tracer
 from purejax._src.interpreters import ad
 from purejax._src.interpreters import partial_eval as pe
 from purejax._src.interpreters.ad import Zero
+from purejax._src.interpreters.ad import JVPTrace as _JVPTrace
+from purejax._src.interpreters.ad import JVPTracer as _JVPTracer
 from purejax._src.interpreters.batching import BatchTrace as _BatchTrace
 from purejax._src.interpreters.batching import BatchTracer as _BatchTracer
 
@@ -573,6 +575,8 @@ class _Template:
             else:
                 outs = self._batched_call("fwd", self.known, primals, parent)
                 if outs is None:
+                    outs = self._jvp_call("fwd", self.known, primals, parent)
+                if outs is None:
                     with core.set_current_trace(parent):
                         outs = core.eval_jaxpr(self.known.jaxpr, self.known.consts, *primals)
                 return outs[:n_out], outs[n_out:], False
@@ -622,8 +626,10 @@ class _Template:
             else:  # traced residuals or cotangents: bind the transposed equations
                 vals = [Array(np.asarray(r), w) if raw_res else r
                         for r, w in zip(res, self.res_weak)]
-                outs = self._batched_call("bwd", self.transposed, vals + cts,
-                                          core.current_trace())
+                trace = core.current_trace()
+                outs = self._batched_call("bwd", self.transposed, vals + cts, trace)
+                if outs is None:
+                    outs = self._jvp_call("bwd", self.transposed, vals + cts, trace)
                 if outs is None:
                     outs = core.eval_jaxpr(self.transposed.jaxpr, self.transposed.consts,
                                            *vals, *cts)
@@ -632,6 +638,49 @@ class _Template:
             it = iter(outs)
             return [next(it) if d else None for d in self.diff]
         return pullback
+
+    def _jvp_call(self, part, closed, args, trace):
+        """`closed` on `args` when they are values of an eager jvp `trace` (its parent
+        the EvalTrace) with concrete primals and tangents (forward-over-reverse): the
+        part's JVP (control_flow.common.jvp_jaxpr, the equations' own JVP rules)
+        compiled once per pattern of nonzero tangents, instead of each equation's rule
+        running op by op on every call. None when the operands are anything else."""
+        if type(trace) is not _JVPTrace or type(trace.parent) is not core.EvalTrace:
+            return None
+        vals, tans, nonzero = [], [], []
+        for x in args:
+            p, t = trace.to_primal_tangent(x)
+            tp = type(p)
+            if tp is Array:
+                p = p._value
+            elif tp is not np.ndarray:
+                return None
+            vals.append(p)
+            if t is None or type(t) is Zero:
+                nonzero.append(False)
+            elif type(t) is Array:
+                nonzero.append((t._value.dtype, t.weak_type))
+                tans.append(t._value)
+            else:
+                return None
+        key = ("jvp", part, tuple(nonzero))
+        hit = self._batched.get(key)
+        if hit is None:
+            from purejax._src import jit
+            from purejax._src.control_flow.common import jvp_jaxpr
+            n_out = len(closed.out_avals)
+            jclosed, out_nonzero = jvp_jaxpr(closed, [nz is not False for nz in nonzero],
+                                             (False,) * n_out)
+            hit = self._batched[key] = (
+                jit.compiled_for(jclosed, f"{self.name}_{part}_jvp"), out_nonzero,
+                [a.weak_type for a in jclosed.out_avals], n_out)
+        fn, out_nonzero, weak, n_out = hit
+        raw = fn(*vals, *tans)
+        outs = [Array(o if type(o) is np.ndarray else np.asarray(o), w)
+                for o, w in zip(raw, weak)]
+        it = iter(outs[n_out:])
+        return [_JVPTracer(trace, p, next(it)) if nz else p
+                for p, nz in zip(outs[:n_out], out_nonzero)]
 
     def _batched_call(self, part, closed, args, trace):
         """`closed` on `args` when they are concrete values of the vmap `trace` (its
