@@ -1,6 +1,7 @@
 """Debugging aids: NaN/inf hunting that names the primitive and the user's line,
 generated code that tracebacks can show, printable Jaxprs."""
 import linecache
+import sys
 import traceback
 
 import numpy as np
@@ -98,5 +99,12 @@ def test_dump_generated_code(capsys):
 
 
 def test_staged_equations_record_user_source():
+    import copy
+    import pickle
     closed = jax.make_jaxpr(lambda x: jnp.sin(x))(1.)
     assert all("test_debugging.py" in str(e.source or "") for e in closed.eqns)
+    src = closed.eqns[0].source
+    line = sys._getframe().f_lineno - 3  # the make_jaxpr line above
+    assert str(src).endswith(f"test_debugging.py:{line} (<lambda>)")
+    assert pickle.loads(pickle.dumps(src)) == str(src)
+    assert str(copy.deepcopy(src)) == str(src)

@@ -46,6 +46,9 @@ class SourceInfo:
 
     __repr__ = __str__
 
+    def __reduce__(self):  # code objects do not pickle: a pickled one is its text
+        return str, (str(self),)
+
 
 def user_source() -> SourceInfo | None:
     """The innermost frame outside purejax's engine, as a SourceInfo."""
