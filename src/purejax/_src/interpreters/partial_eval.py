@@ -37,9 +37,9 @@ class SourceInfo:
         self.lasti = lasti
 
     def __str__(self):
-        line = None
+        line = self.code.co_firstlineno  # (an offset no range holds: the function's line)
         for start, end, lineno in self.code.co_lines():
-            if start <= self.lasti < end:
+            if start <= self.lasti < end and lineno is not None:
                 line = lineno
                 break
         return f"{self.code.co_filename}:{line} ({self.code.co_name})"
