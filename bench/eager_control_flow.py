@@ -4,7 +4,7 @@
 
 Times, per call and without jit, small functions using lax.cond, lax.scan,
 lax.fori_loop, jax.checkpoint and a jitted inner function: called plainly, under
-grad, jvp and vmap(grad), each with new closures on every call (as code written
+grad, jvp, vmap and vmap(grad), each with new closures on every call (as code written
 inline makes them), plus while_loop and scan with the same function objects on every
 call (traced once, as JAX does). Prints a table of medians (bench/timing.py) and
 checks that the libraries agree. Each library runs in its own process, as in run.py.
@@ -17,7 +17,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = ("cond", "scan", "fori", "remat", "jit_inside")
-TRANSFORMS = ("call", "grad", "jvp", "vmap_grad")
+TRANSFORMS = ("call", "grad", "jvp", "vmap", "vmap_grad")
 
 
 def _programs(jax, jnp, lax):
@@ -85,6 +85,7 @@ def worker(lib: str, quick: bool) -> dict:
         calls[(name, "call")] = lambda f=f: f(x)
         calls[(name, "grad")] = lambda f=f: jax.grad(f)(x)
         calls[(name, "jvp")] = lambda f=f: jax.jvp(f, (x,), (x,))
+        calls[(name, "vmap")] = lambda f=f: jax.vmap(f)(xs)
         calls[(name, "vmap_grad")] = lambda f=f: jax.vmap(jax.grad(f))(xs)
     for name, f in _same_objects(jax, jnp, lax).items():
         calls[(name, "call")] = lambda f=f: f(x)

@@ -672,7 +672,7 @@ def test_grad_of_jit_compiles_its_pullback_once(monkeypatch):
 def test_higher_order_templates_key_the_custom_rules_inside():
     """Two eager conds whose branches compute the same primal with different custom
     rules must not share a template (generated code for the primal alone would): nor
-    the tape's (grad) nor eager jvp's (interpreters/jvp_templates.py)."""
+    the tape's (grad) nor eager jvp's (interpreters/eager_templates.py)."""
     def make(scale):
         @jax.custom_jvp
         def f(x):

@@ -416,8 +416,10 @@ def test_vmap_of_eager_loops_with_changing_constants(compiles):
         return lax.while_loop(lambda v: v < lim, lambda v: v * 2.0 + 1.0, x)
 
     xs = jnp.array([0.0, 1.0, 5.0, 20.0], jnp.float32)
-    jax.vmap(f, in_axes=(0, None))(xs, jnp.float32(10.0))
-    jax.vmap(f, in_axes=(0, None))(xs, jnp.float32(3.0))
+    # lim becomes an operand on the second call (hoisting.py); the third sees that
+    # program again and compiles the batching rule (interpreters/eager_templates.py)
+    for lim in (10.0, 3.0, 7.0):
+        jax.vmap(f, in_axes=(0, None))(xs, jnp.float32(lim))
     compiles.clear()
     for lim in (10.0, 50.0, 0.0):
         got = jax.vmap(f, in_axes=(0, None))(xs, jnp.float32(lim))

@@ -65,9 +65,9 @@ def _pjit_impl(*args, jaxpr, name, **_):
 
 pjit_p.impl = _pjit_impl
 pjit_p.eval_with_arrays = True
-# its JVP rule reuses the JVP Jaxpr cached on the jit's own (eager jvp needs no template,
-# interpreters/jvp_templates.py)
-pjit_p.jvp_cached = True
+# its JVP and batching rules reuse the Jaxprs they cache on the jit's own (eager jvp and
+# vmap need no template, interpreters/eager_templates.py)
+pjit_p.rules_cached = True
 pjit_p.abstract_eval = lambda *avals, jaxpr, **_: list(jaxpr.out_avals)
 
 

@@ -67,9 +67,18 @@ class BatchTrace(Trace):
         rule = prim.batch
         if rule is None:
             raise MissingRuleError(prim.name, "vmap (batching)")
-        with core.set_current_trace(self.parent):
-            out, out_dim = rule(vals, dims, axis_size=self.axis_size, **params) \
-                if getattr(rule, "wants_axis_size", False) else rule(vals, dims, **params)
+        done = None
+        if prim.eval_with_arrays and type(self.parent) is core.EvalTrace:
+            # eager cond/scan/remat...: the rule compiled once per structure
+            from purejax._src.interpreters import eager_templates
+            if eager_templates.applies(prim, self.parent):
+                done = eager_templates.eager_batch(prim, vals, dims, params, self.axis_size)
+        if done is not None:
+            out, out_dim = done
+        else:
+            with core.set_current_trace(self.parent):
+                out, out_dim = rule(vals, dims, axis_size=self.axis_size, **params) \
+                    if getattr(rule, "wants_axis_size", False) else rule(vals, dims, **params)
         if prim.multiple_results:
             return [BatchTracer(self, o, d) for o, d in core.zip_checked(out, out_dim)]
         return BatchTracer(self, out, out_dim)

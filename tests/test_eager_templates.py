@@ -1,7 +1,8 @@
-"""Eager jvp of higher-order primitives (interpreters/jvp_templates.py) compiles their
-JVP rule once per operand signature and structure of their sub-Jaxprs, which eager
-control flow traces anew on every call. Every call must give what the rule itself
-gives on that call's values (the general path), and custom rules inside must count."""
+"""Eager jvp and vmap of higher-order primitives (interpreters/eager_templates.py)
+compile their JVP or batching rule once per operand signature and structure of their
+sub-Jaxprs, which eager control flow traces anew on every call. Every call must give
+what the rule itself gives on that call's values (the general path), and custom rules
+inside must count (tests/test_eager_tape.py checks those for jvp and grad)."""
 import os
 import sys
 
@@ -11,7 +12,7 @@ import pytest
 import purejax as jax
 import purejax.numpy as jnp
 from purejax import lax
-from purejax._src.interpreters import jvp_templates
+from purejax._src.interpreters import eager_templates
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "oracle"))
 from corpus import CORPUS, make_args  # noqa: E402
@@ -35,7 +36,7 @@ def _jvp(f, args, diff, tangents):
 
 def _general(monkeypatch, fn):
     with monkeypatch.context() as m:
-        m.setattr(jvp_templates, "eager_jvp", lambda *a: None)
+        m.setattr(eager_templates, "eager_jvp", lambda *a: None)
         return fn()
 
 
@@ -72,12 +73,12 @@ def test_compiled_jvp_matches_the_rule_on_every_calls_values(entry, monkeypatch)
 
 def test_compiled_once_per_structure_and_symbolic_zero_patterns(monkeypatch):
     built = []
-    orig = jvp_templates._Compiled
+    orig = eager_templates._Compiled
 
-    def spy(prim, params, sig):
-        built.append((prim.name, tuple(s[3][0] for s in sig)))
-        return orig(prim, params, sig)
-    monkeypatch.setattr(jvp_templates, "_Compiled", spy)
+    def spy(name, traced, avals):
+        built.append((name, len(avals)))
+        return orig(name, traced, avals)
+    monkeypatch.setattr(eager_templates, "_Compiled", spy)
 
     def f(x, y, c):
         return lax.cond(jnp.sum(x) > 0, lambda x, y: jnp.sin(x) * y * c,
@@ -90,8 +91,9 @@ def test_compiled_once_per_structure_and_symbolic_zero_patterns(monkeypatch):
         np.testing.assert_allclose(p, np.sin(np.asarray(x)) * 6.0, rtol=1e-6)
         p, t = jax.jvp(lambda y: f(x, y, 3.0), (y,), (jnp.ones(5),))
         np.testing.assert_allclose(t, np.sin(np.asarray(x)) * 3.0, rtol=1e-6)
-    # one compile per tangent pattern (x's, then y's), on its second sighting
-    assert built == [("cond", (False, True, False)), ("cond", (False, False, True))]
+    # one compile per tangent pattern (x's, then y's: 3 primals and 1 tangent each), on
+    # its second sighting
+    assert built == [("cond_jvp", 4), ("cond_jvp", 4)]
     # a closed-over scalar that changes from call to call is part of the structure
     for c in (1.0, -2.0, 0.5, 1.0):
         _, t = jax.jvp(lambda x: f(x, y, c), (x,), (jnp.ones(5),))
@@ -108,3 +110,65 @@ def test_debug_nans_takes_the_checked_path():
             jax.jvp(f, (1.0,), (1.0,))
     finally:
         jax.config.update("jax_debug_nans", False)
+
+
+def _general_vmap(monkeypatch, fn):
+    with monkeypatch.context() as m:
+        m.setattr(eager_templates, "eager_batch", lambda *a: None)
+        return fn()
+
+
+BATCHABLE = [e for e in HIGHER_ORDER if e.vmap]
+
+
+@pytest.mark.parametrize("entry", BATCHABLE, ids=[e.name for e in BATCHABLE])
+def test_compiled_batching_matches_the_rule_on_every_calls_values(entry, monkeypatch):
+    f = entry.make(jax, jnp, lax)
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        batch = [make_args(entry.args, rng, np.float32) for _ in range(3)]
+        args = jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]),
+                                      *batch)
+        # batch every argument, then every argument but the first (kept unbatched)
+        for in_axes in (0, (None,) + (0,) * (len(args) - 1)):
+            call_args = args if in_axes == 0 else (batch[0][0],) + tuple(args[1:])
+            run = lambda: jax.vmap(f, in_axes=in_axes)(*call_args)
+            try:
+                want = _general_vmap(monkeypatch, run)
+            except Exception as e:
+                with pytest.raises(type(e)):
+                    run()
+                continue
+            got = run()
+            w, g = _leaves(want), _leaves(got)
+            assert len(w) == len(g)
+            for a, b in zip(g, w):
+                assert a.dtype == b.dtype and a.shape == b.shape, entry.name
+                np.testing.assert_allclose(a, b, rtol=2e-6, atol=1e-6,
+                                           err_msg=f"{entry.name} {seed} {in_axes}")
+
+
+def test_batching_compiled_once_per_structure_and_batch_dims(monkeypatch):
+    built = []
+    orig = eager_templates._Compiled
+
+    def spy(name, traced, avals):
+        built.append(name)
+        return orig(name, traced, avals)
+    monkeypatch.setattr(eager_templates, "_Compiled", spy)
+
+    def f(x, y):
+        return lax.cond(jnp.sum(x) > 0, lambda x, y: jnp.sin(x) * y,
+                        lambda x, y: x * y, x, y)
+    xs = jnp.linspace(-1.0, 1.0, 12).reshape(3, 4)
+    y = jnp.full(4, 2.0)
+    for k in range(4):
+        got = jax.vmap(f, in_axes=(0, None))(xs * (k + 1), y)
+        x = np.asarray(xs) * (k + 1)
+        want = np.where(x.sum(1, keepdims=True) > 0, np.sin(x) * 2.0, x * 2.0)
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+        got = jax.vmap(f, in_axes=(None, 0))(xs[2] * (k + 1), xs)
+        np.testing.assert_allclose(got, np.sin(np.asarray(xs[2]) * (k + 1)) * np.asarray(xs),
+                                   rtol=1e-6)
+    assert built == ["cond_vmap", "cond_vmap"]  # one per batching pattern
+
