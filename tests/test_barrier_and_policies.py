@@ -8,8 +8,6 @@ import pytest
 import purejax as jax
 import purejax.numpy as jnp
 from purejax import checkpoint, grad, jit, lax, vjp, vmap
-from purejax._src.core import Primitive
-from purejax._src.interpreters import ad, batching
 from purejax.ad_checkpoint import checkpoint_name
 from purejax.test_util import check_grads
 
@@ -70,23 +68,7 @@ def test_barrier_derivatives_and_batching():
 
 # --- checkpoint_name and name-based policies ----------------------------------------
 
-calls = []
-counted_sin_p = Primitive("counted_sin_named")
-
-
-def _impl(x):
-    calls.append(1)
-    return np.sin(x)
-
-
-counted_sin_p.impl = _impl
-counted_sin_p.abstract_eval = lambda x: x
-ad.defjvp(counted_sin_p, lambda g, x: g * jnp.cos(x))
-batching.defvectorized(counted_sin_p)
-
-
-def counted_sin(x):
-    return counted_sin_p.bind(x)
+from test_checkpoint import calls, counted_sin  # noqa: E402  (a primitive counting its runs)
 
 
 def chain(x):

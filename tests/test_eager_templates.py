@@ -75,9 +75,9 @@ def test_compiled_once_per_structure_and_symbolic_zero_patterns(monkeypatch):
     built = []
     orig = eager_templates._Compiled
 
-    def spy(name, traced, avals):
+    def spy(name, make, avals):
         built.append((name, len(avals)))
-        return orig(name, traced, avals)
+        return orig(name, make, avals)
     monkeypatch.setattr(eager_templates, "_Compiled", spy)
 
     def f(x, y, c):
@@ -152,9 +152,9 @@ def test_batching_compiled_once_per_structure_and_batch_dims(monkeypatch):
     built = []
     orig = eager_templates._Compiled
 
-    def spy(name, traced, avals):
+    def spy(name, make, avals):
         built.append(name)
-        return orig(name, traced, avals)
+        return orig(name, make, avals)
     monkeypatch.setattr(eager_templates, "_Compiled", spy)
 
     def f(x, y):

@@ -148,9 +148,8 @@ class JVPTrace(Trace):
         done = None
         if prim.eval_with_arrays and type(self.parent) is core.EvalTrace:
             # eager cond/scan/remat...: the rule compiled once per structure
-            from purejax._src.interpreters import eager_templates
-            if eager_templates.applies(prim, self.parent):
-                done = eager_templates.eager_jvp(prim, primals, tangents, params)
+            from purejax._src.interpreters.eager_templates import eager_jvp
+            done = eager_jvp(prim, primals, tangents, params)
         if done is not None:
             primal_out, tangent_out = done
         else:

@@ -70,9 +70,8 @@ class BatchTrace(Trace):
         done = None
         if prim.eval_with_arrays and type(self.parent) is core.EvalTrace:
             # eager cond/scan/remat...: the rule compiled once per structure
-            from purejax._src.interpreters import eager_templates
-            if eager_templates.applies(prim, self.parent):
-                done = eager_templates.eager_batch(prim, vals, dims, params, self.axis_size)
+            from purejax._src.interpreters.eager_templates import eager_batch
+            done = eager_batch(prim, vals, dims, params, self.axis_size)
         if done is not None:
             out, out_dim = done
         else:

@@ -24,28 +24,23 @@ from purejax._src.backends import structural_key
 from purejax._src.config import _flags
 from purejax._src.core import ClosedJaxpr
 from purejax._src.interpreters import partial_eval as pe
-from purejax._src.interpreters.tape import seen_before
+from purejax._src.interpreters.tape import seen_before, staged_jvp
 
 _seen: set = set()  # hashes of the keys seen once (tape.seen_before)
 _compiled: dict = {}
 _CACHE_LIMIT = 1024
 
 
-def applies(prim, parent) -> bool:
-    """Whether a rule of `prim` met under `parent` may be compiled here."""
-    return (prim.eval_with_arrays and type(parent) is core.EvalTrace
-            and not getattr(prim, "rules_cached", False))
-
-
 class _Compiled:
     """A rule traced to a Jaxpr and compiled: `fn` on NumPy buffers; `extra` is what
-    the trace reported besides its outputs (the tangent pattern, the batch dims)."""
+    the trace reported besides its outputs (the tangent pattern, the batch dims), in
+    the list `make(box)` appends to when it makes the flat function to stage."""
     __slots__ = ("fn", "out_weak", "extra", "out_avals")
 
-    def __init__(self, name: str, traced: Callable, avals: list):
+    def __init__(self, name: str, make: Callable, avals: list):
         from purejax._src import jit
-        box = []
-        jaxpr, consts, _ = pe.trace_to_jaxpr(lambda *xs: traced(box, *xs), avals)
+        box: list = []
+        jaxpr, consts, _ = pe.trace_to_jaxpr(make(box), avals)
         closed = ClosedJaxpr(jaxpr, consts)
         self.fn = jit.compiled_for(closed, name)
         self.out_avals = closed.out_avals
@@ -54,10 +49,11 @@ class _Compiled:
 
 
 def _run(prim, params, sig, vals, what: str, build: Callable):
-    """The compiled rule's outputs (Arrays) and its `extra`, or None (having done
-    nothing) on a first sighting, an unkeyable param, NaN/inf checking, or a rule that
-    would not trace."""
-    if _flags["jax_debug_nans"] or _flags["jax_debug_infs"]:
+    """The compiled rule's outputs (Arrays) and the _Compiled, or None (having done
+    nothing) on a first sighting, an unkeyable param, NaN/inf checking, a primitive
+    whose rules cache their own Jaxprs (jit), or a rule that would not trace."""
+    if getattr(prim, "rules_cached", False) or _flags["jax_debug_nans"] \
+            or _flags["jax_debug_infs"]:
         return None
     pkey = structural_key.params_key(params, full=True)
     if pkey is None:
@@ -104,21 +100,13 @@ def eager_jvp(prim, primals, tangents, params):
         vals.append(v)
     sig = tuple(sig)
 
-    def traced(box, *args):
-        n = len(sig)
-        it = iter(args[n:])
-        tangents = [next(it) if nz else Zero(core.ShapedArray(s, d, w).to_tangent_aval())
-                    for s, d, w, (nz, _, _) in sig]
-        out, t_out = prim.jvp(list(args[:n]), tangents, **params)
-        outs = list(out) if prim.multiple_results else [out]
-        touts = list(t_out) if prim.multiple_results else [t_out]
-        box.append([type(t) is not Zero for t in touts])
-        return outs + [t for t in touts if type(t) is not Zero]
-
     def build():
         avals = [core.ShapedArray(s, d, w) for s, d, w, _ in sig]
-        avals += [core.ShapedArray(s, td, tw) for s, _, _, (nz, td, tw) in sig if nz]
-        return _Compiled(f"{prim.name}_jvp", traced, avals)
+        nonzero = [nz for _, _, _, (nz, _, _) in sig]
+        tangent_avals = [core.ShapedArray(s, td, tw) for s, _, _, (nz, td, tw) in sig if nz]
+        return _Compiled(f"{prim.name}_jvp",
+                         lambda box: staged_jvp(prim, params, avals, nonzero, box),
+                         avals + tangent_avals)
 
     done = _run(prim, params, sig, vals + tvals, "jvp", build)
     if done is None:
@@ -148,17 +136,20 @@ def eager_batch(prim, vals, dims, params, axis_size: int):
     sig = tuple(sig)
     rule = prim.batch
 
-    def traced(box, *xs):
-        out, out_dim = rule(list(xs), list(dims), axis_size=axis_size, **params) \
-            if getattr(rule, "wants_axis_size", False) else rule(list(xs), list(dims), **params)
-        if prim.multiple_results:
-            box.append(list(out_dim))
-            return list(out)
-        box.append([out_dim])
-        return [out]
+    def make(box):
+        def batched(*xs):
+            out, out_dim = rule(list(xs), list(dims), axis_size=axis_size, **params) \
+                if getattr(rule, "wants_axis_size", False) else \
+                rule(list(xs), list(dims), **params)
+            if prim.multiple_results:
+                box.append(list(out_dim))
+                return list(out)
+            box.append([out_dim])
+            return [out]
+        return batched
 
     def build():
-        return _Compiled(f"{prim.name}_vmap", traced,
+        return _Compiled(f"{prim.name}_vmap", make,
                          [core.ShapedArray(s, dt, w) for s, dt, w, _ in sig])
 
     done = _run(prim, params, (sig, axis_size), raw, "batch", build)

@@ -129,7 +129,13 @@ def _note_mutable_const(trace) -> None:
         trace = getattr(trace, "parent", None)
 
 
-dtypes.mutable_input_hook = lambda: _note_mutable_const(core.current_trace())
+def _note_mutable_input() -> None:
+    trace = core._state.trace
+    if type(trace) is not core.EvalTrace:  # eager: nothing is being staged
+        _note_mutable_const(trace)
+
+
+dtypes.mutable_input_hook = _note_mutable_input
 
 
 class JaxprTrace(Trace):

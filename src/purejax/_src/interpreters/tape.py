@@ -482,6 +482,23 @@ def _memo_keys(known: core.Jaxpr):
     return tuple(keys) if len({k for k in keys if k is not _OPERAND}) > 1 else None
 
 
+def staged_jvp(prim, params, avals, nonzero, box: list) -> Callable:
+    """`prim`'s JVP rule as a flat function to stage: (primals, then the tangents of the
+    operands marked in `nonzero`) -> (primal outputs, then the output tangents that are
+    not symbolic zeros); appends to `box` which output tangents are nonzero."""
+    n = len(avals)
+
+    def jvp_fn(*args):
+        it = iter(args[n:])
+        tangents = [next(it) if nz else Zero(a.to_tangent_aval())
+                    for a, nz in zip(avals, nonzero)]
+        out, t_out = prim.jvp(list(args[:n]), tangents, **params)
+        outs, touts = _as_list(prim, out), _as_list(prim, t_out)
+        box.append([type(t) is not Zero for t in touts])
+        return outs + [t for t in touts if type(t) is not Zero]
+    return jvp_fn
+
+
 def _split_by_linearize(prim, params, in_avals, diff):
     """The JVP of a higher-order primitive split as `_Template` needs it, by staging
     `linearize` itself: its known work (the primitive's partial-evaluation rule splits
@@ -513,24 +530,15 @@ class _Template:
         diff = [d and dtypes.is_inexact(dt) for _, dt, _, d in sig]
         tan_avals = [a.to_tangent_aval() for a, d in zip(in_avals, diff) if d]
         n = len(in_avals)
-        nz_box = []
-
-        def jvp_fn(*args):
-            it = iter(args[n:])
-            tangents = [next(it) if d else Zero(a.to_tangent_aval())
-                        for a, d in zip(in_avals, diff)]
-            out, t_out = prim.jvp(list(args[:n]), tangents, **params)
-            outs, touts = _as_list(prim, out), _as_list(prim, t_out)
-            nz_box.append([type(t) is not Zero for t in touts])
-            return outs + [t for t in touts if type(t) is not Zero]
-
         if prim.eval_with_arrays:
             known, consts, unknown, out_nonzero, num_res = _split_by_linearize(
                 prim, params, in_avals, diff)
             n_out = len(out_nonzero)
             out_vars = known.outvars[:n_out]
         else:
-            jaxpr, consts, _ = pe.trace_to_jaxpr(jvp_fn, in_avals + tan_avals)
+            nz_box: list = []
+            jaxpr, consts, _ = pe.trace_to_jaxpr(
+                staged_jvp(prim, params, in_avals, diff, nz_box), in_avals + tan_avals)
             out_nonzero = nz_box[0]
             n_out = len(out_nonzero)
             known, unknown, out_unknowns, num_res = pe.partial_eval_jaxpr(

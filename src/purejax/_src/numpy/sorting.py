@@ -50,16 +50,21 @@ def _check_kind_order(name, kind, order):
 # ---------------------------------------------------------------------------
 # sort, argsort, lexsort, sort_complex
 
+def _sort_operand(name, a, axis, kind, order):
+    """(the operand, flattened when axis is None; the dimension to sort along)."""
+    arr = _operand(name, a)
+    _check_kind_order(name, kind, order)
+    if axis is None:
+        arr = lax.reshape(arr, (math.prod(arr.shape),))
+        axis = 0
+    return arr, canonicalize_axis(axis, arr.ndim)
+
+
 def sort(a, axis: int | None = -1, *, kind=None, order=None, stable: bool = True,
          descending: bool = False):
     """Sorted copy of `a` along `axis` (None: flattened). Descending reverses the
     ascending result (so NaNs come first)."""
-    arr = _operand("sort", a)
-    _check_kind_order("sort", kind, order)
-    if axis is None:
-        arr = lax.reshape(arr, (math.prod(arr.shape),))
-        axis = 0
-    dimension = canonicalize_axis(axis, arr.ndim)
+    arr, dimension = _sort_operand("sort", a, axis, kind, order)
     result = lax.sort(arr, dimension=dimension, is_stable=stable)
     return lax.rev(result, (dimension,)) if descending else result
 
@@ -68,12 +73,7 @@ def argsort(a, axis: int | None = -1, *, kind=None, order=None, stable: bool = T
             descending: bool = False, dtype=None):
     """Indices that sort `a` along `axis`. With descending=True (and stable), equal
     elements keep their input order, as in JAX."""
-    arr = _operand("argsort", a)
-    _check_kind_order("argsort", kind, order)
-    if axis is None:
-        arr = lax.reshape(arr, (math.prod(arr.shape),))
-        axis = 0
-    dimension = canonicalize_axis(axis, arr.ndim)
+    arr, dimension = _sort_operand("argsort", a, axis, kind, order)
     idx_dtype = _index_dtype_for(arr.shape[dimension], dtype)
     iota = lax.broadcasted_iota(idx_dtype, arr.shape, dimension)
     if descending and stable:
@@ -119,16 +119,22 @@ def _negate_for_bottom(arr):
     return ufuncs.negative(arr)
 
 
+def _partition_operand(name, a, kth, axis):
+    """(the operand with `axis` moved last, kth, axis), with JAX's checks."""
+    from purejax._src.numpy import lax_numpy
+    arr = _operand(name, a)
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise NotImplementedError(f"jnp.{name} for complex dtype is not implemented.")
+    axis = canonicalize_axis(axis, arr.ndim)
+    kth = canonicalize_axis(operator.index(kth), arr.shape[axis])
+    return lax_numpy.swapaxes(arr, axis, -1), kth, axis
+
+
 def partition(a, kth: int, axis: int = -1):
     """The kth smallest element at position kth, the smaller ones before it (sorted)
     and the larger ones after it (in top_k's descending order), as JAX."""
     from purejax._src.numpy import lax_numpy, ufuncs
-    arr = _operand("partition", a)
-    if np.issubdtype(arr.dtype, np.complexfloating):
-        raise NotImplementedError("jnp.partition for complex dtype is not implemented.")
-    axis = canonicalize_axis(axis, arr.ndim)
-    kth = canonicalize_axis(operator.index(kth), arr.shape[axis])
-    arr = lax_numpy.swapaxes(arr, axis, -1)
+    arr, kth, axis = _partition_operand("partition", a, kth, axis)
     bottom = ufuncs.negative(lax.top_k(_negate_for_bottom(arr), kth + 1)[0])
     if np.issubdtype(arr.dtype, np.unsignedinteger):
         bottom = ufuncs.subtract(bottom, 1)
@@ -141,12 +147,7 @@ def argpartition(a, kth: int, axis: int = -1):
     """Indices that partition `a` (see partition), as JAX orders them."""
     from purejax._src.api import vmap
     from purejax._src.numpy import lax_numpy
-    arr = _operand("partition", a)
-    if np.issubdtype(arr.dtype, np.complexfloating):
-        raise NotImplementedError("jnp.argpartition for complex dtype is not implemented.")
-    axis = canonicalize_axis(axis, arr.ndim)
-    kth = canonicalize_axis(operator.index(kth), arr.shape[axis])
-    arr = lax_numpy.swapaxes(arr, axis, -1)
+    arr, kth, axis = _partition_operand("argpartition", a, kth, axis)
     bottom_ind = lax.top_k(_negate_for_bottom(arr), kth + 1)[1]
 
     def set_to_zero(p, i):
