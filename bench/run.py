@@ -6,6 +6,7 @@ hand-written NumPy, as ratios to the NumPy version.
     python bench/run.py --only W3,W5     # some workloads (W1..W8)
     python bench/run.py --json PATH      # where the JSON goes
     python bench/run.py --markdown PATH  # also write the tables as Markdown
+    python bench/run.py --rounds 3       # each library in 3 processes, interleaved
 
 Each library runs in its own process (bench/worker.py), with the same inputs
 (fixed seeds, float32) and the same thread count.  Every result is checked
@@ -140,6 +141,53 @@ def run_worker(lib, ids, quick, threads, tmp):
     with np.load(os.path.join(tmp, f"{lib.name}.npz")) as z:
         results = {k: z[k] for k in z.files}
     return data, results, None, wall
+
+
+def run_rounds(libs, ids, quick, threads, tmp, rounds):
+    """Each library's worker `rounds` times, interleaved (round k starts at the k-th
+    library), so that a slow spell of the host or a process's unlucky memory layout
+    (some workloads are bimodal from process to process) falls on every library alike.
+    Returns {name: (rows, results, problem, wall)}, the rows merged across rounds."""
+    runs = {lib.name: [] for lib in libs}
+    for k in range(rounds):
+        for lib in libs[k % len(libs):] + libs[:k % len(libs)]:
+            sub = os.path.join(tmp, f"round{k}")
+            os.makedirs(sub, exist_ok=True)
+            if rounds > 1:
+                print(f"  round {k + 1}/{rounds}: {lib.name}", file=sys.stderr, flush=True)
+            runs[lib.name].append(run_worker(lib, ids, quick, threads, sub))
+    merged = {}
+    for name, got in runs.items():
+        wall = sum(g[3] for g in got)
+        bad = next((g for g in got if g[2]), None)
+        if bad:
+            merged[name] = (None, {}, bad[2], wall)
+            continue
+        merged[name] = ({**got[0][0], "rows": merge_rows([g[0]["rows"] for g in got])},
+                        got[0][1], None, wall)
+    return merged
+
+
+def merge_rows(per_round):
+    """One row per (workload, task, mode) from each round's rows: the median of the
+    rounds' medians, the min of their mins, the max of their maxes, every first call.
+    A row that failed in any round is that failure."""
+    out = []
+    for i, row in enumerate(per_round[0]):
+        same = [rows[i] for rows in per_round]
+        bad = next((r for r in same if r["status"] != "ok"), None)
+        if bad is not None or len(same) == 1:
+            out.append(bad or row)
+            continue
+        merged = dict(row)
+        merged["median_s"] = _median([r["median_s"] for r in same])
+        merged["min_s"] = min(r["min_s"] for r in same)
+        merged["max_s"] = max(r["max_s"] for r in same)
+        merged["samples"] = sum(r["samples"] for r in same)
+        merged["round_medians_s"] = [r["median_s"] for r in same]
+        merged["first_call_s"] = [t for r in same for t in r.get("first_call_s", [])]
+        out.append(merged)
+    return out
 
 
 def leaves_of(results, tag):
@@ -335,7 +383,12 @@ def parse_args(argv):
     p.add_argument("--markdown", metavar="PATH", help="also write the tables as Markdown")
     p.add_argument("--threads", type=int, default=1,
                    help="thread count for every library (BLAS, XLA, torch); default 1")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="run each library's worker this many times, interleaved, and report "
+                        "the median of the rounds' medians; default 1")
     args = p.parse_args(argv)
+    if args.rounds < 1:
+        p.error("--rounds must be at least 1")
     if args.only:
         ids = []
         for chunk in args.only:
@@ -367,7 +420,8 @@ def main(argv=None):
     worker_ids = [w for w in args.ids if w in WORKLOADS]
     selected = [lib for lib in LIBRARIES if args.libs is None or lib.name in args.libs]
     present = [lib for lib in selected if installed(lib)]
-    print(f"purejax benchmarks ({mode} mode, {args.threads} thread(s)); workloads {', '.join(args.ids)}",
+    print(f"purejax benchmarks ({mode} mode, {args.threads} thread(s), {args.rounds} round(s));"
+          f" workloads {', '.join(args.ids)}",
           file=sys.stderr)
     print("libraries: " + ", ".join(f"{lib.name}" + ("" if lib in present else " (not installed)")
                                    for lib in selected), file=sys.stderr)
@@ -379,12 +433,12 @@ def main(argv=None):
 
     rows, results, worker_wall = [], {}, {}
     with tempfile.TemporaryDirectory(prefix="purejax-bench-") as tmp:
+        runs = run_rounds(present, worker_ids, args.quick, args.threads, tmp, args.rounds) \
+            if worker_ids and present else {}
         for lib in selected:
-            if lib not in present:
+            if lib.name not in runs:
                 continue
-            if not worker_ids:
-                break
-            data, res, problem, wall = run_worker(lib, worker_ids, args.quick, args.threads, tmp)
+            data, res, problem, wall = runs[lib.name]
             worker_wall[lib.name] = wall
             if problem:
                 print(f"!! {lib.name}: {problem}", file=sys.stderr)
@@ -474,7 +528,7 @@ def main(argv=None):
     print("\n".join(lines))
 
     meta = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "mode": mode, "threads": args.threads, "workloads": args.ids,
+            "mode": mode, "threads": args.threads, "rounds": args.rounds, "workloads": args.ids,
             "machine": machine_info(), "purejax_commit": git_commit(), "purejax_location": _location("purejax"),
             "versions": {k: v for lib in LIBRARIES for k, v in versions(lib).items()},
             "installed": [lib.name for lib in present],
@@ -488,8 +542,9 @@ def main(argv=None):
                   f, indent=1)
     if args.markdown:
         m, v = meta["machine"], meta["versions"]
-        md = [f"- Run of {meta['date'][:10]} ({mode} mode, {args.threads} thread(s) for every library), "
-              f"purejax {meta['purejax_commit']}.",
+        rounds = f", {args.rounds} interleaved processes per library" if args.rounds > 1 else ""
+        md = [f"- Run of {meta['date'][:10]} ({mode} mode, {args.threads} thread(s) for every library"
+              f"{rounds}), purejax {meta['purejax_commit']}.",
               f"- Machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['platform']}, Python {m['python']}.",
               "- Versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".", "",
               "Medians, with the ratio to the hand-written NumPy version in parentheses:", ""]
