@@ -251,7 +251,9 @@ def test_switching_the_flag_applies_to_already_jitted_functions(n):
     for mode in ("exact", "fast", "xla"):
         _eq_bits(results[mode][0], results[mode][1])
     assert (results["exact"][0] != results["fast"][0]).any()
-    assert (results["xla"][0] != results["exact"][0]).any()   # cosh is native in "xla"
+    if not elementwise.NUMPY_USES_SVML:
+        # cosh is native in "xla" (where NumPy would run it with SVML, in double too)
+        assert (results["xla"][0] != results["exact"][0]).any()
     assert (results["xla"][0] != results["fast"][0]).any()    # tanh and exp are not
     # the interpreter (reference backend) agrees in each mode
     for mode in ("exact", "fast", "xla"):
