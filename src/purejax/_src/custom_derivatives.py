@@ -318,6 +318,13 @@ class custom_jvp(_CustomFunction):
         eager = self._nothing_to_transform(args, kwargs)
         if eager is not None:
             return self._run_under(eager, args)
+        if not kwargs and not self.nondiff_argnums:
+            # the eager tape's fast path (interpreters/tape_custom.py)
+            fast = getattr(core.current_trace(), "custom_jvp_call", None)
+            if fast is not None:
+                out = fast(self, args)
+                if out is not NotImplemented:
+                    return out
         fun, nums = self.fun, self.nondiff_argnums
         args, nondiff, diff, leaves, in_tree = self._prepare(args, kwargs)
         n = len(args)

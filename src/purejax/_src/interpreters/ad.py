@@ -259,9 +259,12 @@ def backward_pass(jaxpr: core.Jaxpr, consts: Sequence, cts_out: Sequence,
     (default: all linear). Equations that do not depend on a linear input are
     evaluated forward first; the rest are walked backwards calling each primitive's
     transpose rule. Known inputs get Zero cotangents."""
-    known: dict = {}
-    for v, c in core.zip_checked(jaxpr.constvars, consts):
-        known[v] = c
+    # (this runs on every eager pullback of a custom_jvp rule: kept to plain loops)
+    if len(jaxpr.constvars) != len(consts) or len(jaxpr.outvars) != len(cts_out):
+        raise AssertionError("length mismatch in backward_pass: "
+                             f"{len(jaxpr.constvars)} constvars, {len(consts)} consts, "
+                             f"{len(jaxpr.outvars)} outputs, {len(cts_out)} cotangents")
+    known: dict = dict(zip(jaxpr.constvars, consts))
     if args is None:
         linear = set(jaxpr.invars)
     else:
@@ -273,9 +276,11 @@ def backward_pass(jaxpr: core.Jaxpr, consts: Sequence, cts_out: Sequence,
                 known[v] = a
     lin_eqns = []
     for eqn in jaxpr.eqns:
-        if any(type(v) is not Literal and v in linear for v in eqn.invars):
-            linear.update(eqn.outvars)
-            lin_eqns.append(eqn)
+        for v in eqn.invars:
+            if type(v) is not Literal and v in linear:
+                linear.update(eqn.outvars)
+                lin_eqns.append(eqn)
+                break
         else:
             outs = eqn.primitive.bind(*[v.val if type(v) is Literal else known[v]
                                         for v in eqn.invars], **eqn.params)
@@ -284,33 +289,33 @@ def backward_pass(jaxpr: core.Jaxpr, consts: Sequence, cts_out: Sequence,
             known.update(zip(eqn.outvars, outs))
 
     ct_env: dict = {}
-
-    def write(v, ct):
-        if type(ct) is Zero or ct is None or type(v) is Literal or v not in linear:
-            return
-        prev = ct_env.get(v)
-        ct_env[v] = ct if prev is None else add_any_p.bind(prev, ct)
-
-    for v, ct in core.zip_checked(jaxpr.outvars, cts_out):
-        write(v, ct)
+    for v, ct in zip(jaxpr.outvars, cts_out):
+        _write_ct(ct_env, linear, v, ct)
 
     for eqn in reversed(lin_eqns):
-        cts = [ct_env.pop(v, None) for v in eqn.outvars]
-        if all(c is None for c in cts):
-            continue
-        cts = [Zero(v.aval) if c is None else c for v, c in zip(eqn.outvars, cts)]
+        outvars = eqn.outvars
+        if len(outvars) == 1:
+            ct = ct_env.pop(outvars[0], None)
+            if ct is None:
+                continue
+            cts = [ct]
+        else:
+            cts = [ct_env.pop(v, None) for v in outvars]
+            if all(c is None for c in cts):
+                continue
+            cts = [Zero(v.aval) if c is None else c for v, c in zip(outvars, cts)]
         eqn_args = [v.val if type(v) is Literal else
                     (UndefinedPrimal(v.aval) if v in linear else known[v]) for v in eqn.invars]
-        rule = eqn.primitive.transpose
+        prim = eqn.primitive
+        rule = prim.transpose
         if rule is None:
             raise MissingRuleError(
-                eqn.primitive.name, "Transpose (reverse-mode)",
+                prim.name, "Transpose (reverse-mode)",
                 "reverse-mode differentiation needs the tangent computation to be linear; "
                 "if this comes from a custom_jvp rule, make its tangent output linear in "
                 "the input tangents, or use custom_vjp")
         try:
-            cts_in = rule(cts if eqn.primitive.multiple_results else cts[0], *eqn_args,
-                          **eqn.params)
+            cts_in = rule(cts if prim.multiple_results else cts[0], *eqn_args, **eqn.params)
         except TypeError as e:
             # a rule that needs a known operand got a linear one (ours say so by name)
             if "UndefinedPrimal" not in str(e):
@@ -318,14 +323,23 @@ def backward_pass(jaxpr: core.Jaxpr, consts: Sequence, cts_out: Sequence,
             where = f" at {eqn.source}" if eqn.source else ""
             linear_ops = [i for i, a in enumerate(eqn_args) if type(a) is UndefinedPrimal]
             raise TypeError(
-                f"cannot transpose {eqn.primitive.name}{where}: operands {linear_ops} are all "
-                f"linear inputs, but {eqn.primitive.name} is linear in at most one of them. "
+                f"cannot transpose {prim.name}{where}: operands {linear_ops} are all "
+                f"linear inputs, but {prim.name} is linear in at most one of them. "
                 "The function being transposed is not linear in its inputs (for example, "
                 "it multiplies two of them).") from None
         for v, ct in core.zip_checked(eqn.invars, cts_in):
-            write(v, ct)
+            _write_ct(ct_env, linear, v, ct)
     return [ct_env.get(v, Zero(v.aval)) if v in linear else Zero(v.aval.to_tangent_aval())
             for v in jaxpr.invars]
+
+
+def _write_ct(ct_env: dict, linear: set, v, ct) -> None:
+    """Accumulate cotangent `ct` of variable `v` (nothing for a Zero, a literal or a
+    known variable)."""
+    if ct is None or type(ct) is Zero or type(v) is Literal or v not in linear:
+        return
+    prev = ct_env.get(v)
+    ct_env[v] = ct if prev is None else add_any_p.bind(prev, ct)
 
 
 # ---------------------------------------------------------------------------

@@ -194,8 +194,10 @@ class JaxprTrace(Trace):
 
     def process_primitive(self, prim, args, params):
         if not self.stage_all:
-            unknown = [type(x) is JaxprTracer and x._trace is self for x in args]
-            if not any(unknown):
+            for x in args:
+                if type(x) is JaxprTracer and x._trace is self:
+                    break
+            else:
                 parent = self.parent
                 if type(parent) is core.EvalTrace and not prim.eval_with_arrays:
                     # known operands of linearize over eager code: evaluated at once
@@ -203,6 +205,7 @@ class JaxprTrace(Trace):
                     return parent.process_primitive(prim, args, params)
                 with core.set_current_trace(parent):
                     return prim.bind(*args, **params)
+            unknown = [type(x) is JaxprTracer and x._trace is self for x in args]
             rule = getattr(prim, "partial_eval", None)
             if rule is not None and not all(unknown):
                 return rule(self, args, unknown, **params)

@@ -316,6 +316,11 @@ class TapeTrace(Trace):
         return [TapeTracer(self, o, node, i) if nz else o
                 for i, (o, nz) in enumerate(zip(outs, out_nonzero))]
 
+    def custom_jvp_call(self, cj, args):
+        """custom_jvp's fast path: cj(*args) on this tape, or NotImplemented."""
+        from purejax._src.interpreters.tape_custom import custom_jvp_call
+        return custom_jvp_call(self, cj, args)
+
     def process_custom_jvp_call(self, fun, jvp, args, symbolic_zeros):
         """Linearize the custom rule itself: it runs once, with unknown tangents under
         a partial-evaluation trace (what linearize does, without a JVP trace around)."""
