@@ -70,6 +70,8 @@ class ShapedArray:
         return self if not self.weak_type else ShapedArray(self.shape, self.dtype, False)
 
     def to_tangent_aval(self) -> "ShapedArray":
+        if self.dtype.kind in "fc":  # its own tangent type (avals are never mutated)
+            return self
         return ShapedArray(self.shape, dtypes.tangent_dtype(self.dtype), self.weak_type)
 
     def str_short(self) -> str:
