@@ -182,3 +182,26 @@ def test_errors_match_the_general_path():
     no_rule = jax.custom_jvp(lambda x: x * 2)
     with pytest.raises(AttributeError, match="No JVP defined"):
         jax.grad(no_rule)(1.0)
+
+
+@pytest.mark.parametrize("name", ["relu", "relu6", "log1mexp", "i0", "composed"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_library_custom_jvp_functions_eager_equal_jit(name, dtype, fast_calls):
+    """The library's own custom_jvp functions, at ordinary and edge points (0, ties at
+    the kinks, negative, inf, nan): eager gradients (the fast path) equal jit's to
+    second order."""
+    fns = {"relu": jax.nn.relu, "relu6": jax.nn.relu6, "log1mexp": jax.nn.log1mexp,
+           "i0": jnp.i0,
+           "composed": lambda x: jax.nn.relu(jnp.sin(x)) * jnp.i0(x) + jax.nn.relu6(x * 3)}
+    f = fns[name]
+    points = [0.0, 2.0, 6.0, -1.5, 0.3, 40.0, np.inf, -np.inf, np.nan]
+    if name == "log1mexp":
+        points = [1e-3, 0.5, np.log(2.0), 3.0, 40.0, np.inf, np.nan]
+    with enable_x64(dtype == np.float64):
+        g, gg = jax.grad(f), jax.grad(jax.grad(f))
+        jg, jgg = jax.jit(g), jax.jit(gg)
+        for x in points:
+            xa = jnp.asarray(x, dtype)
+            np.testing.assert_array_equal(g(xa), jg(xa), err_msg=f"{name} at {x}")
+            np.testing.assert_array_equal(gg(xa), jgg(xa), err_msg=f"{name}'' at {x}")
+    assert fast_calls
