@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from purejax._src import dtypes
+from purejax._src import core, dtypes
 from purejax._src import lax
+from purejax._src.config import _flags as _config_flags
+from purejax._src.prims import elementwise as _elementwise
 from purejax._src.array import Array
 from purejax._src.core import Tracer
 from purejax._src.numpy import (array_creation, einsum, indexing, lax_numpy, reductions,
@@ -313,4 +315,43 @@ def _attach(cls) -> None:
 
 _attach(Array)
 _attach(Tracer)
+
+
+def _eager_arith(prim, generic, swap: bool):
+    """Array's `+ - * /` when nothing is being traced and the operands need no
+    promotion (another Array of the same floating dtype, shape and weak type, or a
+    Python int/float): the primitive's impl at once, which is what `bind` on the eager
+    trace would run, without the jnp and bind layers (~0.7 us of ~2.3 per operation).
+    Anything else, and NaN/inf checking, takes the general operator."""
+    impl = prim.impl
+    state = core._state
+    eval_trace = core.EvalTrace
+    flags = _config_flags
+
+    def op(self, other):
+        a = self._value
+        if a.dtype.kind in "fc" and type(state.trace) is eval_trace \
+                and not (flags["jax_debug_nans"] or flags["jax_debug_infs"]):
+            t = type(other)
+            if t is Array:
+                b = other._value
+                weak = self.weak_type
+                if b.dtype != a.dtype or b.shape != a.shape or other.weak_type != weak:
+                    return generic(self, other)
+            elif t is float or t is int:
+                weak = self.weak_type  # a Python scalar is weak: the result is self's type
+                b = util._scalar_const(other, a.dtype, weak)._value
+            else:
+                return generic(self, other)
+            out = impl(b, a) if swap else impl(a, b)
+            return Array(out if type(out) is np.ndarray else np.asarray(out), weak)
+        return generic(self, other)
+    op.__name__ = generic.__name__
+    return op
+
+
+for _name, _prim in (("add", _elementwise.add_p), ("sub", _elementwise.sub_p),
+                     ("mul", _elementwise.mul_p), ("truediv", _elementwise.div_p)):
+    for _dunder, _swap in ((f"__{_name}__", False), (f"__r{_name}__", True)):
+        setattr(Array, _dunder, _eager_arith(_prim, getattr(Array, _dunder), _swap))
 _ = einsum  # imported so that attaching methods also loads the whole jnp layer

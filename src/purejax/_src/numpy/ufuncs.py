@@ -16,6 +16,7 @@ import numpy as np
 from purejax._src import core, dtypes
 from purejax._src import lax
 from purejax._src.array import Array
+from purejax._src.config import _flags as _config_flags
 from purejax._src.prims import elementwise as _elementwise
 from purejax._src.numpy import util
 from purejax._src.numpy.util import (check_arraylike, lax_const, promote_args,
@@ -78,9 +79,19 @@ def _round_method_even():
 
 def _inexact_unop(name: str, lax_name: str, doc: str = ""):
     lax_fn = None
+    # each lax function here is its primitive's bind: an inexact Array on the eager
+    # trace gets the impl at once, what bind would run (same dtype, same weak type)
+    impl = getattr(_elementwise, f"{lax_name}_p").impl
+    state, eval_trace, flags = core._state, core.EvalTrace, _config_flags
 
     def fn(x, /):
         nonlocal lax_fn
+        if type(x) is Array and type(state.trace) is eval_trace \
+                and not (flags["jax_debug_nans"] or flags["jax_debug_infs"]):
+            v = x._value
+            if v.dtype.kind in "fc":
+                out = impl(v)
+                return Array(out if type(out) is np.ndarray else np.asarray(out), x.weak_type)
         if lax_fn is None:
             lax_fn = _lax(lax_name)
         aval = _operand_aval(x)  # an inexact Array or tracer is already an operand
