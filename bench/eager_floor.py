@@ -18,7 +18,11 @@ import timeit
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))  # when purejax is not installed
+sys.path.insert(0, HERE)
+
+from workloads import w1_log1pexp  # noqa: E402
 
 
 def best(fn, number=2000, repeat=15):
@@ -30,18 +34,7 @@ def main():
     import purejax as jax
     import purejax.numpy as jnp
 
-    @jax.custom_jvp
-    def log1pexp(x):
-        return jnp.log(1. + jnp.exp(x))
-
-    @log1pexp.defjvp
-    def log1pexp_jvp(primals, tangents):
-        x, = primals
-        x_dot, = tangents
-        ans = log1pexp(x)
-        ans_dot = (1 - 1 / (1 + jnp.exp(x))) * x_dot
-        return ans, ans_dot
-
+    log1pexp, log1pexp_jvp = w1_log1pexp.seed_log1pexp(jax, jnp)
     g = jax.grad(log1pexp)
     identity = jax.grad(lambda x: x)
     x, one = jnp.asarray(3.0), jnp.asarray(1.0)
@@ -51,15 +44,7 @@ def main():
     floor = rows[1][1] + rows[2][1]
     try:
         import autograd
-        import autograd.numpy as anp
-        from autograd.extend import defvjp, primitive
-
-        @primitive
-        def ag_log1pexp(x):
-            return anp.log(1. + anp.exp(x))
-
-        defvjp(ag_log1pexp, lambda ans, x: lambda g: g * (1 - 1 / (1 + anp.exp(x))))
-        ag = autograd.grad(ag_log1pexp)
+        ag = autograd.grad(w1_log1pexp.autograd_log1pexp())
         xa = np.float32(3.0)
         rows.insert(0, ("autograd W1", best(lambda: ag(xa))))
     except ImportError:

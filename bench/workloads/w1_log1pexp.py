@@ -24,9 +24,8 @@ def numpy_impl(task, inputs):
     return thunk
 
 
-def jaxlike_impl(task, inputs, L, jit):
-    jax, jnp = L.jax, L.jnp
-
+def seed_log1pexp(jax, jnp):
+    """Seed 001's log1pexp and its JVP rule, as written there."""
     @jax.custom_jvp
     def log1pexp(x):
         return jnp.log(1. + jnp.exp(x))
@@ -39,6 +38,12 @@ def jaxlike_impl(task, inputs, L, jit):
         ans_dot = (1 - 1 / (1 + jnp.exp(x))) * x_dot
         return ans, ans_dot
 
+    return log1pexp, log1pexp_jvp
+
+
+def jaxlike_impl(task, inputs, L, jit):
+    jax, jnp = L.jax, L.jnp
+    log1pexp, _ = seed_log1pexp(jax, jnp)
     g = jax.grad(log1pexp)
     if jit:
         g = jax.jit(g)
@@ -46,8 +51,8 @@ def jaxlike_impl(task, inputs, L, jit):
     return lambda: (g(x),)
 
 
-def autograd_impl(task, inputs):
-    import autograd
+def autograd_log1pexp():
+    """log1pexp as an autograd primitive with the same derivative as a VJP."""
     import autograd.numpy as anp
     from autograd.extend import primitive, defvjp
 
@@ -56,7 +61,12 @@ def autograd_impl(task, inputs):
         return anp.log(1. + anp.exp(x))
 
     defvjp(log1pexp, lambda ans, x: lambda g: g * (1 - 1 / (1 + anp.exp(x))))
-    g = autograd.grad(log1pexp)
+    return log1pexp
+
+
+def autograd_impl(task, inputs):
+    import autograd
+    g = autograd.grad(autograd_log1pexp())
     x = np.float32(inputs["x"])  # a Python float would make autograd use float64
     return lambda: (g(x),)
 
