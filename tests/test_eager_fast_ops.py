@@ -102,3 +102,25 @@ def test_nan_checking_still_names_the_primitive():
             jnp.log(jnp.asarray(-1.0))
     finally:
         config.update("jax_debug_nans", False)
+
+
+def test_inside_linearize_concrete_operations_run_only_over_the_eager_trace():
+    """A custom_jvp rule under grad runs inside linearize: over the eager trace its
+    operations on concrete values run at once (the fast paths may take them), but
+    under make_jaxpr or jit they must be staged like everything else."""
+    c = jnp.asarray(0.5)
+
+    @jax.custom_jvp
+    def f(x):
+        return x * jnp.sin(c)
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return f(x), t * (jnp.cos(c) * 2.0 + 1.0)
+
+    want = np.cos(np.float32(0.5)) * 2 + 1
+    np.testing.assert_allclose(jax.grad(f)(1.0), want, rtol=1e-6)
+    jaxpr = str(jax.make_jaxpr(jax.grad(f))(1.0))
+    assert "cos" in jaxpr and "add" in jaxpr
+    np.testing.assert_array_equal(jax.jit(jax.grad(f))(1.0), jax.grad(f)(1.0))

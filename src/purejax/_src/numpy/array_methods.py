@@ -20,6 +20,7 @@ import numpy as np
 from purejax._src import core, dtypes
 from purejax._src import lax
 from purejax._src.config import _flags as _config_flags
+from purejax._src.interpreters import partial_eval as _pe
 from purejax._src.prims import elementwise as _elementwise
 from purejax._src.array import Array
 from purejax._src.core import Tracer
@@ -318,19 +319,22 @@ _attach(Tracer)
 
 
 def _eager_arith(prim, generic, swap: bool):
-    """Array's `+ - * /` when nothing is being traced and the operands need no
+    """Array's `+ - * /` when nothing is being staged (the eager trace, or linearize
+    over it, which runs concrete operations at once) and the operands need no
     promotion (another Array of the same floating dtype, shape and weak type, or a
     Python int/float): the primitive's impl at once, which is what `bind` on the eager
     trace would run, without the jnp and bind layers (~0.7 us of ~2.3 per operation).
     Anything else, and NaN/inf checking, takes the general operator."""
     impl = prim.impl
     state = core._state
-    eval_trace = core.EvalTrace
+    eval_trace, pe_trace = core.EvalTrace, _pe.JaxprTrace
     flags = _config_flags
 
     def op(self, other):
         a = self._value
-        if a.dtype.kind in "fc" and type(state.trace) is eval_trace \
+        tr = state.trace
+        if a.dtype.kind in "fc" and (type(tr) is eval_trace or (type(tr) is pe_trace
+                                                                and tr.eager_known)) \
                 and not (flags["jax_debug_nans"] or flags["jax_debug_infs"]):
             t = type(other)
             if t is Array:
