@@ -205,3 +205,37 @@ def test_library_custom_jvp_functions_eager_equal_jit(name, dtype, fast_calls):
             np.testing.assert_array_equal(g(xa), jg(xa), err_msg=f"{name} at {x}")
             np.testing.assert_array_equal(gg(xa), jgg(xa), err_msg=f"{name}'' at {x}")
     assert fast_calls
+
+
+def test_general_path_records_the_same_way(fast_calls):
+    """nondiff_argnums takes custom_jvp's general path (TapeTrace.process_custom_jvp_call),
+    which records the rule through the same TapeTrace.record_rule: same values as jit,
+    same error for a primal output that uses the tangent."""
+    from functools import partial
+
+    @partial(jax.custom_jvp, nondiff_argnums=(0,))
+    def scaled(k, x):
+        return k * jnp.sin(x)
+
+    @scaled.defjvp
+    def scaled_jvp(k, primals, tangents):
+        (x,), (t,) = primals, tangents
+        return scaled(k, x), k * jnp.cos(x) * t
+
+    for x in (0.0, 1.3, -2.0, np.inf):
+        np.testing.assert_array_equal(jax.grad(scaled, argnums=1)(3.0, x),
+                                      jax.jit(jax.grad(scaled, argnums=1), static_argnums=0)(3.0, x))
+    np.testing.assert_allclose(jax.grad(scaled, argnums=1)(3.0, 1.3), 3 * np.cos(1.3), rtol=1e-6)
+    assert not fast_calls
+
+    @partial(jax.custom_jvp, nondiff_argnums=(0,))
+    def leaky(k, x):
+        return k * x
+
+    @leaky.defjvp
+    def leaky_jvp(k, primals, tangents):
+        (x,), (t,) = primals, tangents
+        return k * x + t, k * t
+
+    with pytest.raises(CustomRuleError, match="primal output depends on the input tangents"):
+        jax.grad(leaky, argnums=1)(2.0, 1.0)

@@ -279,6 +279,10 @@ class Trace:
     parent: "Trace | None" = None
     _alive = True
     tag: Any = None
+    # whether an operation on concrete operands (Arrays) runs at once here, as on the
+    # eager trace, rather than being staged or transformed: jnp's eager fast paths
+    # (array_methods._eager_arith, ufuncs._inexact_unop) take it only then
+    computes_concrete = False
 
     def process_primitive(self, prim: Primitive, args, params):
         raise NotImplementedError
@@ -316,6 +320,8 @@ class EvalTrace(Trace):
     eager call raises the same typed error as staging) and gives the output weak types.
     Its result is cached per primitive by operand signature, so repeated calls with
     the same shapes cost one dict lookup."""
+
+    computes_concrete = True
 
     def process_primitive(self, prim, args, params):
         n = len(args)

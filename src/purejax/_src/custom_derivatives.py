@@ -250,8 +250,7 @@ class _CustomFunction:
         tt = type(t)
         if tt is core.EvalTrace:
             return t
-        if tt is pe.JaxprTrace and not t.stage_all and type(t.parent) is core.EvalTrace \
-                and all(type(a) in _CONCRETE for a in args):
+        if tt is pe.JaxprTrace and t.computes_concrete and all(type(a) in _CONCRETE for a in args):
             return t.parent
         return None
 

@@ -260,11 +260,7 @@ def backward_pass(jaxpr: core.Jaxpr, consts: Sequence, cts_out: Sequence,
     evaluated forward first; the rest are walked backwards calling each primitive's
     transpose rule. Known inputs get Zero cotangents."""
     # (this runs on every eager pullback of a custom_jvp rule: kept to plain loops)
-    if len(jaxpr.constvars) != len(consts) or len(jaxpr.outvars) != len(cts_out):
-        raise AssertionError("length mismatch in backward_pass: "
-                             f"{len(jaxpr.constvars)} constvars, {len(consts)} consts, "
-                             f"{len(jaxpr.outvars)} outputs, {len(cts_out)} cotangents")
-    known: dict = dict(zip(jaxpr.constvars, consts))
+    known: dict = dict(core.zip_checked(jaxpr.constvars, consts))
     if args is None:
         linear = set(jaxpr.invars)
     else:
@@ -289,7 +285,7 @@ def backward_pass(jaxpr: core.Jaxpr, consts: Sequence, cts_out: Sequence,
             known.update(zip(eqn.outvars, outs))
 
     ct_env: dict = {}
-    for v, ct in zip(jaxpr.outvars, cts_out):
+    for v, ct in core.zip_checked(jaxpr.outvars, cts_out):
         _write_ct(ct_env, linear, v, ct)
 
     for eqn in reversed(lin_eqns):

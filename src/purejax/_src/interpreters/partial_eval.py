@@ -149,9 +149,9 @@ class JaxprTrace(Trace):
         self.consts: list = []
         self._const_ids: dict = {}  # id -> (Var, the value, kept alive)
         self.mutable_consts = False  # see _note_mutable_const
-        # linearize over eager code: operations on concrete operands run at once, as
-        # on the eager trace (process_primitive; jnp's eager fast paths read this)
-        self.eager_known = not stage_all and type(parent) is core.EvalTrace
+        # linearize over eager code runs operations on concrete operands at once
+        # (process_primitive)
+        self.computes_concrete = not stage_all and type(parent) is core.EvalTrace
 
     def _describe(self):
         if self.debug_info is not None:

@@ -322,28 +322,54 @@ class TapeTrace(Trace):
         return custom_jvp_call(self, cj, args)
 
     def process_custom_jvp_call(self, fun, jvp, args, symbolic_zeros):
-        """Linearize the custom rule itself: it runs once, with unknown tangents under
-        a partial-evaluation trace (what linearize does, without a JVP trace around)."""
         primals, parents, any_diff = self._unpack(args)
         if not any_diff:
             with core.set_current_trace(self.parent):
                 return self.parent.process_custom_jvp_call(fun, jvp, primals, symbolic_zeros)
-        from purejax._src.custom_derivatives import CustomRuleError, _materialize
+        # (jvp is custom_derivatives' flat rule: it materializes or keeps Zero tangents)
+        return self.record_rule(lambda tangents: jvp(primals, tangents), primals, parents,
+                                lambda: repr(getattr(jvp, "__name__", jvp)))
 
-        def jvp_fn(pe_trace, tangents):
-            with core.set_current_trace(pe_trace):
-                if not symbolic_zeros:
-                    tangents = [_materialize(t) for t in tangents]
-                p_out, t_out = jvp(primals, tangents)
-            if any(isinstance(p, Tracer) and p._trace is pe_trace for p in p_out):
-                raise CustomRuleError(
-                    f"custom_jvp rule {getattr(jvp, '__name__', jvp)!r}: its primal output "
-                    "depends on the input tangents; the primal output must be computed "
-                    "from the primals alone.")
-            return list(p_out), list(t_out)
+    def record_rule(self, run, primals, parents, who):
+        """Linearize a custom_jvp rule itself (what linearize does, without a JVP trace
+        around): `run(tangents)`, returning flat (primal outputs, tangent outputs), runs
+        once with concrete primals and, for the operands that came from this tape,
+        tangents that are unknowns of a partial-evaluation trace (Zero for the others),
+        so that only the tangent computation is staged; the node's pullback transposes
+        that linear Jaxpr. `who()` names the rule in errors."""
+        rec = pe.JaxprTrace(self.parent, stage_all=False)
+        parents = list(parents)
+        tangents = []
+        for i, (p, src) in enumerate(zip(primals, parents)):
+            aval = core.get_aval(p).to_tangent_aval()
+            if src is not None and aval.dtype.kind in "fc":
+                tangents.append(rec.new_arg(aval))
+            else:
+                parents[i] = None
+                tangents.append(Zero(aval))
+        try:
+            with core.set_current_trace(rec):
+                p_out, t_out = run(tangents)
+            for p in p_out:
+                if type(p) is pe.JaxprTracer and p._trace is rec:
+                    from purejax._src.custom_derivatives import CustomRuleError
+                    raise CustomRuleError(
+                        f"custom_jvp rule {who()}: its primal output depends on the input "
+                        "tangents; the primal output must be computed from the primals "
+                        "alone.")
+            out_nonzero = [type(t) is not Zero for t in t_out]
+            outvars = [rec.to_atom(t) for t, nz in zip(t_out, out_nonzero) if nz]
+        finally:
+            rec.invalidate()
+        jaxpr = core.Jaxpr(rec.constvars, rec.invars, outvars, rec.eqns)
+        consts = rec.consts
 
-        outs, lin = self._linearize(ad.linearize_jvp, jvp_fn, primals, parents)
-        return self._record(parents, _lin_pullback(lin), outs, lin.out_nonzero, lin.consts)
+        def pullback(cts):
+            lin_cts = [ct for ct, nz in zip(cts, out_nonzero) if nz]
+            in_cts = iter(ad.backward_pass(jaxpr, consts, lin_cts))
+            return [None if src is None else next(in_cts) for src in parents]
+
+        return self._record(parents, pullback, p_out, out_nonzero, consts)
 
     def process_custom_vjp_call(self, fun, fwd, bwd, args, out_trees):
         """Run fwd now and record bwd as the pullback, as autograd records a primitive

@@ -2,28 +2,20 @@
 arguments, no nondiff_argnums, over the eager trace (seed 001's `log1pexp` under
 `grad`).
 
-What `TapeTrace.process_custom_jvp_call` does, without the pytree plumbing around
-it: the rule runs once, on concrete primals (as in JAX, on every call: a rule may
-branch on them or read state that changed), with its tangents unknowns of a
-partial-evaluation trace, so that only the tangent computation is staged; the
-tape's node transposes that small linear Jaxpr when the reverse pass reaches it.
-Any other call takes the general path, having run nothing.
+What custom_jvp.__call__ and `TapeTrace.process_custom_jvp_call` do, without the
+pytree plumbing and flat wrappers between them: `TapeTrace.record_rule` runs the rule
+once, on concrete primals (as in JAX, on every call: a rule may branch on them or
+read state that changed), and records its linear tangent Jaxpr. Any other call takes
+the general path, having run nothing.
 """
 from __future__ import annotations
 
 from purejax._src import core
 from purejax._src import tree_util as tu
-from purejax._src.array import Array
-from purejax._src.custom_derivatives import (CustomRuleError, _check_jvp_output,
-                                             _materialize, _rule_name, _Store,
-                                             resolve_kwargs)
+from purejax._src.custom_derivatives import (_CONCRETE, _check_jvp_output, _materialize,
+                                             _rule_name, _Store, resolve_kwargs)
 from purejax._src.debug_info import func_name
-from purejax._src.interpreters import ad
-from purejax._src.interpreters import partial_eval as pe
-from purejax._src.interpreters.ad import Zero
 from purejax._src.interpreters.tape import TapeTrace, TapeTracer
-
-_LEAVES = frozenset({Array, float, int, bool, complex})
 
 
 def custom_jvp_call(trace: TapeTrace, cj, args: tuple):
@@ -42,7 +34,7 @@ def custom_jvp_call(trace: TapeTrace, cj, args: tuple):
             primals.append(x.primal)
             parents.append(x.src)
             any_diff = True
-        elif tx in _LEAVES:
+        elif tx in _CONCRETE:
             primals.append(x)
             parents.append(None)
         else:
@@ -51,37 +43,11 @@ def custom_jvp_call(trace: TapeTrace, cj, args: tuple):
         with core.set_current_trace(parent):
             return cj.fun(*primals)
 
-    rec = pe.JaxprTrace(parent, stage_all=False)
-    tangents = []
-    for i, (p, src) in enumerate(zip(primals, parents)):
-        aval = core.get_aval(p).to_tangent_aval()
-        if src is not None and aval.dtype.kind in "fc":
-            tangents.append(rec.new_arg(aval))
-        else:
-            parents[i] = None
-            tangents.append(_materialize(Zero(aval)))
     store = _Store()
-    try:
-        with core.set_current_trace(rec):
-            res = rule(tuple(primals), tuple(tangents))
-        p_out, t_out = _check_jvp_output(res, rule, store, func_name(cj.fun))
-        for p in p_out:
-            if type(p) is pe.JaxprTracer and p._trace is rec:
-                raise CustomRuleError(
-                    f"custom_jvp rule {_rule_name(rule)}: its primal output depends on the "
-                    "input tangents; the primal output must be computed from the primals "
-                    "alone.")
-        out_nonzero = [type(t) is not Zero for t in t_out]
-        outvars = [rec.to_atom(t) for t, nz in zip(t_out, out_nonzero) if nz]
-    finally:
-        rec.invalidate()
-    jaxpr = core.Jaxpr(rec.constvars, rec.invars, outvars, rec.eqns)
-    consts = rec.consts
 
-    def pullback(cts):
-        lin_cts = [ct for ct, nz in zip(cts, out_nonzero) if nz]
-        in_cts = iter(ad.backward_pass(jaxpr, consts, lin_cts))
-        return [None if src is None else next(in_cts) for src in parents]
+    def run(tangents):
+        res = rule(tuple(primals), tuple([_materialize(t) for t in tangents]))
+        return _check_jvp_output(res, rule, store, func_name(cj.fun))
 
-    outs = trace._record(parents, pullback, p_out, out_nonzero, consts)
+    outs = trace.record_rule(run, primals, parents, lambda: _rule_name(rule))
     return tu.tree_unflatten(store.tree, outs)

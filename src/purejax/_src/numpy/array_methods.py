@@ -20,7 +20,6 @@ import numpy as np
 from purejax._src import core, dtypes
 from purejax._src import lax
 from purejax._src.config import _flags as _config_flags
-from purejax._src.interpreters import partial_eval as _pe
 from purejax._src.prims import elementwise as _elementwise
 from purejax._src.array import Array
 from purejax._src.core import Tracer
@@ -327,14 +326,11 @@ def _eager_arith(prim, generic, swap: bool):
     Anything else, and NaN/inf checking, takes the general operator."""
     impl = prim.impl
     state = core._state
-    eval_trace, pe_trace = core.EvalTrace, _pe.JaxprTrace
     flags = _config_flags
 
     def op(self, other):
         a = self._value
-        tr = state.trace
-        if a.dtype.kind in "fc" and (type(tr) is eval_trace or (type(tr) is pe_trace
-                                                                and tr.eager_known)) \
+        if a.dtype.kind in "fc" and state.trace.computes_concrete \
                 and not (flags["jax_debug_nans"] or flags["jax_debug_infs"]):
             t = type(other)
             if t is Array:

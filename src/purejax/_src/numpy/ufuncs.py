@@ -15,7 +15,6 @@ import numpy as np
 
 from purejax._src import core, dtypes
 from purejax._src import lax
-from purejax._src.interpreters import partial_eval as pe
 from purejax._src.array import Array
 from purejax._src.config import _flags as _config_flags
 from purejax._src.prims import elementwise as _elementwise
@@ -80,16 +79,14 @@ def _round_method_even():
 
 def _inexact_unop(name: str, lax_name: str, doc: str = ""):
     lax_fn = None
-    # each lax function here is its primitive's bind: an inexact Array on the eager
-    # trace gets the impl at once, what bind would run (same dtype, same weak type)
+    # each lax function here is its primitive's bind: an inexact Array where the trace
+    # computes concrete operations gets the impl at once, what bind would run there
     impl = getattr(_elementwise, f"{lax_name}_p").impl
-    state, eval_trace, pe_trace, flags = core._state, core.EvalTrace, pe.JaxprTrace, _config_flags
+    state, flags = core._state, _config_flags
 
     def fn(x, /):
         nonlocal lax_fn
-        tr = state.trace
-        if type(x) is Array and (type(tr) is eval_trace or (type(tr) is pe_trace
-                                                            and tr.eager_known)) \
+        if type(x) is Array and state.trace.computes_concrete \
                 and not (flags["jax_debug_nans"] or flags["jax_debug_infs"]):
             v = x._value
             if v.dtype.kind in "fc":
